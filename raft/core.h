@@ -57,6 +57,9 @@ struct CoreStatus {
   std::map<NodeId, PeerStatus> peers;  // leader only, excluding itself
 };
 
+// kVote context of an election started by TimeoutNow: overrides leader stickiness.
+inline const Bytes kTransferContext = "transfer";
+
 class Core {
  public:
   // Restores the server from `storage` (hard state, snapshot, log). `storage`
@@ -164,10 +167,12 @@ class Core {
 
   // core_membership.cc
   void restore_conf(const SnapshotMeta& snap);
-  void track_conf_entries(const std::vector<Entry>& entries);
-  void conf_truncated(Index from);
-  void apply_conf(const ConfState& conf);
-  void on_conf_committed();
+  // Entries from index `from` on were (re)written: forget configurations at or
+  // after `from`, then adopt those among `entries` (T§4.1).
+  void on_appended(const std::vector<Entry>& entries, Index from);
+  void forget_conf_before(Index index);  // after compaction up to `index`
+  void conf_changed();                   // updates progress tracking after a change
+  void on_commit_advanced();
   ConfState conf_at(Index i) const;
   const ConfState& conf() const;
 

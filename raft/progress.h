@@ -43,6 +43,7 @@ class Progress {
   bool probe_sent = false;      // kProbe: a kAppend is outstanding, wait for reply or heartbeat
   bool recent_active = false;   // heard from since the last CheckQuorum round
   Index pending_snapshot = 0;   // kSnapshot: index of the snapshot being sent
+  int snapshot_rounds = 0;      // kSnapshot: CheckQuorum rounds without an answer
   Inflights inflights;
 
   void become_probe();

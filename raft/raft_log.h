@@ -33,10 +33,11 @@ class RaftLog {
   // §5.3, receiver side of AppendEntries. If (prev_index, prev_term) matches,
   // appends `entries`, truncating only from the first real conflict, raises the
   // commit index to min(leader_commit, last new index) and returns that last
-  // new index. Returns nullopt on a mismatch. `truncated_from` is set to the
-  // index the log was truncated at (0 if none).
+  // new index. Returns nullopt on a mismatch. `appended_from` is set to the
+  // index of the first entry actually written (0 if none was): every entry of
+  // the log from there on is new, whatever was there before is gone.
   std::optional<Index> maybe_append(Index prev_index, Term prev_term, Index leader_commit,
-                                    const std::vector<Entry>& entries, Index* truncated_from,
+                                    const std::vector<Entry>& entries, Index* appended_from,
                                     bool skip_conflict_truncation);
   // Appends to the unstable tail; entries[0].index may overwrite a suffix.
   // REQUIRES: entries[0].index > commit index.
@@ -57,15 +58,20 @@ class RaftLog {
   bool maybe_commit(Index index, Term term);
   void commit_to(Index index);  // REQUIRES: index <= last_index()
 
-  // Committed entries not yet handed out for applying.
+  // Committed entries not yet handed out for applying, and the bookkeeping of
+  // what a Ready handed out (applying) versus what the driver applied (applied).
   bool has_next_committed() const;
   std::vector<Entry> next_committed(std::uint64_t max_bytes) const;
+  void applying_to(Index index);
   void applied_to(Index index);
 
   // Replaces the whole log with a received snapshot (unstable until advanced).
   void restore(const Snapshot& s);
-  const std::optional<Snapshot>& unstable_snapshot() const { return unstable_snapshot_; }
-  const std::vector<Entry>& unstable_entries() const { return unstable_; }
+  // Unstable parts not yet handed out in a Ready, and marking them handed out.
+  bool has_next_unstable() const;
+  std::vector<Entry> next_unstable_entries() const;
+  std::optional<Snapshot> next_unstable_snapshot() const;
+  void accept_unstable();
   // The snapshot the leader can send: the unstable one if any, else the stored one.
   Snapshot snapshot() const;
   // The driver has made entries up to (index, term) / the snapshot durable.
@@ -73,14 +79,16 @@ class RaftLog {
   void stable_snapshot_to(Index index);
 
  private:
-  Index unstable_offset() const;  // index of unstable_[0]
+  Index unstable_offset() const;  // index of unstable_[0], or last_index()+1
 
   const LogView& storage_;
   std::optional<Snapshot> unstable_snapshot_;
-  std::vector<Entry> unstable_;  // entries after the stable log (or the unstable snapshot)
-  Index offset_ = 0;             // index of unstable_[0] once any exists
+  bool snapshot_in_progress_ = false;
+  std::vector<Entry> unstable_;  // entries after the stable log, possibly replacing its suffix
+  Index entries_in_progress_ = 0;  // unstable entries up to here were handed out
   Index committed_ = 0;
-  Index applied_ = 0;  // last index handed out in a Ready for applying
+  Index applying_ = 0;  // last index handed out in a Ready for applying
+  Index applied_ = 0;   // last index the driver reported applied
 };
 
 }  // namespace raftlock::raft
