@@ -45,6 +45,8 @@ Result<ConfState> apply_conf_change(const ConfState& conf, const ConfChange& cc)
 // The write that founds a new cluster on a node whose store is empty: entry 1
 // (term 1) holding `voters` as a kBootstrap configuration, committed. Every
 // founding member writes the same entry, so they agree on it without an election.
-StorageWrite bootstrap_write(const ConfState& voters);
+// `context` travels in the change (the service puts the founders' addresses there);
+// every founder must pass the same one.
+StorageWrite bootstrap_write(const ConfState& voters, const Bytes& context = {});
 
 }  // namespace raftlock::raft

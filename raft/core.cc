@@ -98,6 +98,7 @@ void Core::become_leader() {
   // §8 / §5.4.2: a no-op of the new term lets the leader learn what is
   // committed and commit entries of earlier terms indirectly.
   append_entries({Entry{0, 0, EntryType::kNoop, {}}});
+  bcast_append();
 }
 
 void Core::reset_randomized_election_timeout() {
