@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  g++ clang cmake ninja-build pkg-config
+  g++ clang cmake ninja-build pkg-config curl python3
   libboost-dev libboost-program-options-dev
   libsqlite3-dev nlohmann-json3-dev doctest-dev
 )

@@ -1,0 +1,165 @@
+#include "api/http_server.h"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "api/json_reply.h"
+
+namespace raftlock::api {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = boost::asio::ip::tcp;
+
+class HttpServer::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer& server) : stream_(std::move(socket)), server_(server) {}
+
+  void start() { read(); }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(server_.opts_.body_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(server_.opts_.header_limit));
+    stream_.expires_after(server_.opts_.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == boost::asio::error::operation_aborted || ec == boost::asio::error::connection_reset ||
+        ec == boost::asio::error::eof) {
+      close();
+      return;
+    }
+    if (ec) {
+      // The bytes were not a request we accept: answer once, then close.
+      keep_alive_ = false;
+      if (ec == http::error::body_limit) {
+        send(error_response(413, "payload_too_large", "request body exceeds 65536 bytes"), true);
+      } else {
+        send(error_response(400, "invalid_request", "malformed HTTP request: " + ec.message()),
+             false);
+      }
+      return;
+    }
+    req_ = parser_->release();
+    keep_alive_ = req_.keep_alive();
+    started_ = std::chrono::steady_clock::now();
+    gone_ = std::make_shared<bool>(false);
+    replied_ = false;
+    stream_.expires_never();  // handlers may wait (long polls); they bound themselves
+    RequestContext ctx{req_, {}, {}, {}, gone_};
+    auto self = shared_from_this();
+    route_ = server_.router_.dispatch(ctx, [self](Response res) { self->reply(std::move(res)); });
+    if (!replied_) watch_for_hangup();
+  }
+
+  void watch_for_hangup() {
+    stream_.socket().async_wait(tcp::socket::wait_read,
+                                [self = shared_from_this(), gone = gone_](beast::error_code ec) {
+                                  if (self->replied_ || *gone) return;
+                                  boost::system::error_code aec;
+                                  // Readable with nothing to read: the peer hung up.
+                                  if (ec || self->stream_.socket().available(aec) == 0) {
+                                    *gone = true;
+                                  }
+                                });
+  }
+
+  void reply(Response res) {
+    if (replied_) return;
+    replied_ = true;
+    if (server_.decorator_) server_.decorator_(res);
+    if (server_.observer_) {
+      std::chrono::duration<double> d = std::chrono::steady_clock::now() - started_;
+      server_.observer_(route_, res.result_int(), d.count());
+    }
+    send(std::move(res), true);
+  }
+
+  void send(Response res, bool decorated) {
+    if (!decorated && server_.decorator_) server_.decorator_(res);
+    res.version(req_.version() ? req_.version() : 11);
+    res.keep_alive(keep_alive_);
+    res.prepare_payload();
+    auto msg = std::make_shared<Response>(std::move(res));
+    stream_.expires_after(server_.opts_.idle_timeout);
+    http::async_write(stream_, *msg,
+                      [self = shared_from_this(), msg](beast::error_code ec, std::size_t) {
+                        if (ec || !self->keep_alive_) {
+                          self->close();
+                          return;
+                        }
+                        self->read();
+                      });
+  }
+
+  void close() {
+    if (gone_) *gone_ = true;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  Request req_;
+  bool keep_alive_ = true;
+  bool replied_ = false;
+  std::shared_ptr<bool> gone_;
+  std::string route_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+HttpServer::HttpServer(boost::asio::io_context& io, const Router& router, HttpServerOptions opts)
+    : io_(io), router_(router), opts_(opts), acceptor_(io) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+Status HttpServer::listen(const std::string& host, std::uint16_t port) {
+  boost::system::error_code ec;
+  auto addr = boost::asio::ip::make_address(host, ec);
+  if (ec) return Status(ErrorCode::kInvalidArgument, "bad listen address " + host);
+  tcp::endpoint ep(addr, port);
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(boost::asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status(ErrorCode::kIo,
+                  "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+  }
+  accept();
+  return Status::ok();
+}
+
+std::uint16_t HttpServer::port() const {
+  boost::system::error_code ec;
+  return acceptor_.local_endpoint(ec).port();
+}
+
+void HttpServer::stop() {
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+}
+
+void HttpServer::accept() {
+  acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+    if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      socket.set_option(tcp::no_delay(true), ec);
+      std::make_shared<Session>(std::move(socket), *this)->start();
+    }
+    accept();
+  });
+}
+
+}  // namespace raftlock::api

@@ -1,0 +1,34 @@
+// The request/response types the HTTP layer hands to route handlers.
+#pragma once
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace raftlock::api {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+// Called exactly once with the answer. May be called later, from the server's
+// executor (long polls, waits for a commit).
+using Reply = std::function<void(Response)>;
+
+// Set to true when the client connection that made a request has gone away,
+// so long waits can give up.
+using GoneFlag = std::shared_ptr<const bool>;
+
+struct RequestContext {
+  const Request& req;
+  std::string path;                              // without the query string
+  std::map<std::string, std::string> query;      // decoded query parameters
+  std::map<std::string, std::string> params;     // {name} captures of the route
+  GoneFlag client_gone;
+};
+
+using Handler = std::function<void(RequestContext&, Reply)>;
+
+}  // namespace raftlock::api

@@ -1,0 +1,59 @@
+#include "api/metrics.h"
+
+#include <cstdio>
+
+namespace raftlock::api {
+
+namespace {
+std::string num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+}  // namespace
+
+void Histogram::observe(double seconds) {
+  for (std::size_t i = 0; i < kBounds.size(); ++i) {
+    if (seconds <= kBounds[i]) ++buckets_[i];
+  }
+  ++count_;
+  sum_ += seconds;
+}
+
+void Histogram::render(std::string& out, const std::string& name, const std::string& labels) const {
+  for (std::size_t i = 0; i < kBounds.size(); ++i) {
+    out += name + "_bucket{" + labels + "le=\"" + num(kBounds[i]) + "\"} " +
+           std::to_string(buckets_[i]) + "\n";
+  }
+  out += name + "_bucket{" + labels + "le=\"+Inf\"} " + std::to_string(count_) + "\n";
+  std::string l = labels.empty() ? "" : "{" + labels.substr(0, labels.size() - 1) + "}";
+  out += name + "_sum" + l + " " + num(sum_) + "\n";
+  out += name + "_count" + l + " " + std::to_string(count_) + "\n";
+}
+
+void HttpMetrics::observe(const std::string& route, unsigned status, double seconds) {
+  ++requests_[{route, status}];
+  latency_[route].observe(seconds);
+}
+
+void HttpMetrics::render(std::string& out) const {
+  out += "# HELP raftlock_http_requests_total HTTP requests answered, by route and status.\n";
+  out += "# TYPE raftlock_http_requests_total counter\n";
+  for (const auto& [key, n] : requests_) {
+    out += "raftlock_http_requests_total{route=\"" + key.first + "\",status=\"" +
+           std::to_string(key.second) + "\"} " + std::to_string(n) + "\n";
+  }
+  out += "# HELP raftlock_http_request_seconds HTTP request latency, by route.\n";
+  out += "# TYPE raftlock_http_request_seconds histogram\n";
+  for (const auto& [route, h] : latency_) {
+    h.render(out, "raftlock_http_request_seconds", "route=\"" + route + "\",");
+  }
+}
+
+void metric_line(std::string& out, const std::string& name, const std::string& type,
+                 const std::string& help, double value) {
+  out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+         num(value) + "\n";
+}
+
+}  // namespace raftlock::api

@@ -1,0 +1,135 @@
+#include "raft/node.h"
+
+#include <boost/asio/post.hpp>
+#include <cstdio>
+
+#include "raft/assert.h"
+
+namespace raftlock::raft {
+
+namespace {
+Config with_applied(Config cfg, Index applied) {
+  cfg.applied = applied;
+  return cfg;
+}
+}  // namespace
+
+Node::Node(boost::asio::io_context& io, const Config& cfg, const NodeOptions& opts,
+           LogStore& store, StateMachine& sm, Transport& transport)
+    : io_(io),
+      cfg_(cfg),
+      opts_(opts),
+      store_(store),
+      sm_(sm),
+      transport_(transport),
+      core_(with_applied(cfg, sm.applied_index()), store),
+      ticker_(io) {
+  transport_.set_handlers([this](Message m) { step(m); },
+                          [this](NodeId peer) {
+                            core_.report_unreachable(peer);
+                            schedule_process();
+                          });
+}
+
+void Node::start() {
+  stopped_ = false;
+  schedule_tick();
+  schedule_process();
+}
+
+void Node::stop() {
+  stopped_ = true;
+  ticker_.cancel();
+}
+
+void Node::schedule_tick() {
+  ticker_.expires_after(opts_.tick);
+  ticker_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (ec || !*alive || stopped_) return;
+    core_.tick();
+    process();
+    schedule_tick();
+  });
+}
+
+void Node::schedule_process() {
+  // Requests that arrive together are handled by one Ready: one fsync for all
+  // of them (group commit).
+  if (process_scheduled_) return;
+  process_scheduled_ = true;
+  boost::asio::post(io_, [this, alive = alive_] {
+    if (!*alive) return;
+    process_scheduled_ = false;
+    process();
+  });
+}
+
+Status Node::propose(Bytes data) {
+  Status s = core_.propose(std::move(data));
+  schedule_process();
+  return s;
+}
+
+Status Node::propose_conf_change(const ConfChange& cc) {
+  Status s = core_.propose_conf_change(cc);
+  schedule_process();
+  return s;
+}
+
+Status Node::read_index(Bytes context) {
+  Status s = core_.read_index(std::move(context));
+  schedule_process();
+  return s;
+}
+
+Status Node::transfer_leadership(NodeId to) {
+  Status s = core_.transfer_leadership(to);
+  schedule_process();
+  return s;
+}
+
+void Node::step(const Message& m) {
+  if (stopped_) return;
+  (void)core_.step(m);  // invalid or stale messages are simply ignored
+  schedule_process();
+}
+
+void Node::process() {
+  while (core_.has_ready()) {
+    Ready rd = core_.ready();
+    // 1. Persist: durable before anything that depends on it leaves this node.
+    Status s = store_.write(rd.storage_write());
+    RAFTLOCK_ASSERT_MSG(s.is_ok(), s.to_string().c_str());  // never retry an fsync
+    // 2. A snapshot from the leader replaces the state machine.
+    if (rd.snapshot) sm_.restore(*rd.snapshot);
+    // 3. Send.
+    for (const Message& m : rd.messages) transport_.send(m);
+    // 4. Apply, then serve the reads that waited for it.
+    if (!rd.committed_entries.empty()) sm_.apply(rd.committed_entries);
+    if (rd.soft_state) {
+      if (rd.soft_state->leader != last_leader_ && rd.soft_state->leader != kNoNode) {
+        ++leader_changes_;
+      }
+      last_leader_ = rd.soft_state->leader;
+      if (on_soft_) on_soft_(*rd.soft_state, core_.status().term);
+    }
+    for (const ReadState& r : rd.read_states) {
+      if (on_read_) on_read_(r);
+    }
+    core_.advance(rd);
+    if ((rd.snapshot || !rd.committed_entries.empty()) && on_applied_) {
+      on_applied_(sm_.applied_index());
+    }
+    maybe_snapshot();
+  }
+}
+
+void Node::maybe_snapshot() {
+  const CoreStatus st = core_.status();
+  if (opts_.snapshot_entries == 0 || st.applied < st.snapshot_index + opts_.snapshot_entries) return;
+  if (sm_.applied_index() != st.applied) return;
+  Status s = core_.compact(st.applied, sm_.snapshot_image());
+  if (!s.is_ok()) std::fprintf(stderr, "snapshot at %llu: %s\n", (unsigned long long)st.applied, s.to_string().c_str());
+}
+
+}  // namespace raftlock::raft

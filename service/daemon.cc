@@ -1,0 +1,167 @@
+#include "service/daemon.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "api/api_context.h"
+#include "api/http_server.h"
+#include "raft/conf_change.h"
+#include "raft/node.h"
+#include "raft/tcp_transport.h"
+#include "service/cluster.h"
+#include "service/proposals.h"
+#include "service/reads.h"
+#include "service/state_machine.h"
+#include "storage/sqlite_log_store.h"
+
+namespace raftlock::service {
+
+struct Daemon::Parts {
+  explicit Parts(const DaemonOptions& o) : log(o.id, o.log_level) {}
+  Logger log;
+  std::unique_ptr<storage::SqliteLogStore> store;
+  std::unique_ptr<SqliteStateMachine> sm;
+  std::unique_ptr<raft::TcpTransport> transport;
+  std::unique_ptr<raft::Node> node;
+  std::unique_ptr<Proposals> proposals;
+  std::unique_ptr<Reads> reads;
+  std::unique_ptr<ClusterService> cluster;
+  api::HttpMetrics metrics;
+  api::Router router;
+  std::unique_ptr<api::ApiContext> api;
+  std::unique_ptr<api::HttpServer> http;
+  std::uint64_t members_seen = 0;
+};
+
+Result<std::unique_ptr<Daemon>> Daemon::create(boost::asio::io_context& io,
+                                               const DaemonOptions& opts) {
+  std::unique_ptr<Daemon> d(new Daemon(io, opts));
+  Status s = d->open();
+  if (!s) return s;
+  return d;
+}
+
+Daemon::Daemon(boost::asio::io_context& io, const DaemonOptions& opts)
+    : io_(io), opts_(opts), p_(std::make_unique<Parts>(opts)) {}
+
+Daemon::~Daemon() { stop(); }
+
+Status Daemon::open() {
+  std::error_code ec;
+  std::filesystem::create_directories(opts_.data_dir, ec);
+  if (ec) return Status(ErrorCode::kIo, "cannot create --data-dir " + opts_.data_dir + ": " + ec.message());
+  const std::string path = (std::filesystem::path(opts_.data_dir) / "raftlock.db").string();
+  auto store = storage::SqliteLogStore::open(path);
+  if (!store) return store.status();
+  p_->store = std::move(store).value();
+  Status s = bootstrap_if_new();
+  if (!s) return s;
+  auto sm = SqliteStateMachine::open(path);
+  if (!sm) return sm.status();
+  p_->sm = std::move(sm).value();
+
+  p_->transport = std::make_unique<raft::TcpTransport>(
+      io_, opts_.id, opts_.cluster_name, opts_.listen_peer.to_string(),
+      opts_.listen_http.to_string(), p_->log);
+
+  raft::Config cfg;
+  cfg.id = opts_.id;
+  cfg.heartbeat_ticks = std::max(1, opts_.heartbeat_ms / opts_.tick_ms);
+  cfg.election_ticks = std::max(cfg.heartbeat_ticks + 1, opts_.election_timeout_ms / opts_.tick_ms);
+  cfg.seed = std::random_device{}() ^ (opts_.id << 32);
+  raft::NodeOptions nopts;
+  nopts.tick = std::chrono::milliseconds(opts_.tick_ms);
+  nopts.snapshot_entries = opts_.snapshot_entries;
+  p_->node = std::make_unique<raft::Node>(io_, cfg, nopts, *p_->store, *p_->sm, *p_->transport);
+  p_->proposals = std::make_unique<Proposals>(io_, *p_->node);
+  p_->reads = std::make_unique<Reads>(io_, *p_->node);
+  raft::TcpTransport* transport = p_->transport.get();
+  p_->cluster = std::make_unique<ClusterService>(
+      io_, *p_->node, *p_->sm, opts_.listen_http.to_string(),
+      [transport](raft::NodeId id) { return transport->peer_http(id); }, p_->log,
+      std::chrono::milliseconds(opts_.election_timeout_ms));
+
+  p_->sm->on_result([this](const CommandResult& r) { p_->proposals->on_result(r); });
+  p_->node->on_read_state([this](const raft::ReadState& rs) { p_->reads->on_read_state(rs); });
+  p_->node->on_applied([this](raft::Index i) {
+    p_->reads->on_applied(i);
+    refresh_peers();
+  });
+  p_->node->on_soft_state([this](const raft::SoftState& ss, raft::Term term) {
+    p_->log.set_term(term);
+    p_->log.info(std::string("role ") + raft::role_name(ss.role) + ", leader " +
+                 (ss.leader ? std::to_string(ss.leader) : std::string("unknown")));
+  });
+
+  p_->api = std::make_unique<api::ApiContext>(api::ApiContext{
+      io_, *p_->cluster, *p_->proposals, *p_->reads, *p_->sm, p_->metrics,
+      std::chrono::milliseconds(std::max(2000, 4 * opts_.election_timeout_ms))});
+  api::add_cluster_routes(p_->router, *p_->api);
+  api::add_session_routes(p_->router, *p_->api);
+  p_->http = std::make_unique<api::HttpServer>(io_, p_->router);
+  p_->http->set_decorator([this](api::Response& res) { api::decorate(res, *p_->api); });
+  p_->http->set_observer([this](const std::string& route, unsigned status, double secs) {
+    p_->metrics.observe(route, status, secs);
+  });
+  return Status::ok();
+}
+
+Status Daemon::bootstrap_if_new() {
+  raft::LogStore& store = *p_->store;
+  const raft::InitialState init = store.initial_state();
+  if (store.last_index() != 0 || init.hard_state.term != 0 || init.snapshot.index != 0) {
+    return Status::ok();  // an existing data dir: --initial-cluster is ignored
+  }
+  if (opts_.join) {
+    p_->log.info("empty data dir and --join: waiting to be added to a cluster");
+    return Status::ok();
+  }
+  std::map<raft::NodeId, HostPort> founders = opts_.initial_cluster;
+  if (founders.empty()) founders[opts_.id] = opts_.listen_peer;
+  raft::ConfState conf;
+  nlohmann::json members = nlohmann::json::array();
+  for (const auto& [id, hp] : founders) {
+    conf.voters.insert(id);
+    // Only what every founder knows identically: entry 1 must be the same everywhere.
+    members.push_back({{"id", id}, {"peer", hp.to_string()}, {"http", ""}});
+  }
+  p_->log.info("new data dir: founding a cluster of " + std::to_string(conf.voters.size()) + " voter(s)");
+  return store.write(raft::bootstrap_write(conf, nlohmann::json{{"members", members}}.dump()));
+}
+
+void Daemon::refresh_peers() {
+  // Peer addresses: the founders named on the command line (hints, also on
+  // restart), then what the replicated member list says.
+  for (const auto& [id, hp] : opts_.initial_cluster) {
+    if (id != opts_.id) p_->transport->set_peer(id, hp.to_string());
+  }
+  for (const Member& m : p_->sm->members()) {
+    if (m.id != opts_.id && !m.peer.empty()) p_->transport->set_peer(m.id, m.peer);
+  }
+}
+
+Status Daemon::start() {
+  Status s = p_->transport->listen(opts_.listen_peer.host, opts_.listen_peer.port);
+  if (!s) return s;
+  s = p_->http->listen(opts_.listen_http.host, opts_.listen_http.port);
+  if (!s) return s;
+  refresh_peers();
+  p_->node->start();
+  p_->cluster->start();
+  p_->log.info("serving HTTP on " + opts_.listen_http.host + ":" + std::to_string(http_port()) +
+               ", peers on " + opts_.listen_peer.host + ":" + std::to_string(peer_port()));
+  return Status::ok();
+}
+
+void Daemon::stop() {
+  if (!p_) return;
+  if (p_->http) p_->http->stop();
+  if (p_->cluster) p_->cluster->stop();
+  if (p_->node) p_->node->stop();
+  if (p_->transport) p_->transport->stop();
+}
+
+std::uint16_t Daemon::http_port() const { return p_->http->port(); }
+std::uint16_t Daemon::peer_port() const { return p_->transport->port(); }
+
+}  // namespace raftlock::service

@@ -1,0 +1,47 @@
+// raftlockd's settings: the flags of API.md ("Running raftlockd"), optionally
+// read from a config file of the same names (flags override the file).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "raft/logger.h"
+#include "raft/result.h"
+#include "raft/types.h"
+
+namespace raftlock::service {
+
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string to_string() const { return host + ":" + std::to_string(port); }
+};
+
+struct DaemonOptions {
+  raft::NodeId id = 1;
+  std::string data_dir = "./raftlock-data";
+  HostPort listen_http{"127.0.0.1", 8080};
+  HostPort listen_peer{"127.0.0.1", 7080};
+  std::map<raft::NodeId, HostPort> initial_cluster;  // empty: this node alone
+  bool join = false;
+  std::string cluster_name = "raftlock";
+  int election_timeout_ms = 300;
+  int heartbeat_ms = 50;
+  int tick_ms = 10;                        // Raft's unit of time; divides both timeouts
+  std::uint64_t snapshot_entries = 10000;  // compact the log after this many entries
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+// "host:port" with a numeric port in 1..65535 (0 allowed when allow_zero).
+Result<HostPort> parse_host_port(const std::string& s, bool allow_zero = false);
+// "1=127.0.0.1:7081,2=127.0.0.1:7082"
+Result<std::map<raft::NodeId, HostPort>> parse_initial_cluster(const std::string& s);
+
+// Parses argv (and --config FILE). kInvalidArgument with a message naming the
+// flag on bad input. `help_text` receives the usage text when --help is given
+// (then the Result holds nullopt-like: check *help_requested).
+Result<DaemonOptions> parse_daemon_options(int argc, const char* const* argv,
+                                           bool* help_requested, std::string* help_text);
+
+}  // namespace raftlock::service

@@ -1,0 +1,63 @@
+#include "service/proposals.h"
+
+#include <cstdio>
+
+namespace raftlock::service {
+
+CommandResult error_result(const std::string& code, const std::string& message) {
+  CommandResult r;
+  r.ok = false;
+  r.error_code = code;
+  r.error_message = message;
+  return r;
+}
+
+Proposals::Proposals(boost::asio::io_context& io, raft::Node& node, std::size_t pending_max)
+    : io_(io), node_(node), pending_max_(pending_max), rng_(std::random_device{}()) {}
+
+std::string Proposals::random_id() {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng_()));
+  return buf;
+}
+
+void Proposals::propose(const std::string& op, nlohmann::json args,
+                        std::chrono::milliseconds timeout, Done done) {
+  if (waiters_.size() >= pending_max_) {
+    done(error_result("overloaded", "too many requests in flight on this node"));
+    return;
+  }
+  const std::string req = std::to_string(node_.id()) + "-" + std::to_string(++seq_) + "-" + random_id();
+  Status s = node_.propose(encode_command(op, req, std::move(args)));
+  if (!s.is_ok()) {
+    // Refused before anything entered the log: safe to report as not applied.
+    done(error_result(s.code() == ErrorCode::kLimitExceeded ? "overloaded" : "no_leader",
+                      s.message()));
+    return;
+  }
+  Waiter w;
+  w.done = std::move(done);
+  w.timer = std::make_unique<boost::asio::steady_timer>(io_, timeout);
+  w.timer->async_wait([this, req](const boost::system::error_code& ec) {
+    if (ec) return;
+    finish(req, error_result("timeout", "the commit was not seen in time; the outcome is "
+                                        "unknown and a retry is safe"));
+  });
+  waiters_.emplace(req, std::move(w));
+}
+
+void Proposals::on_result(const CommandResult& r) {
+  if (r.req.empty()) return;
+  finish(r.req, r);
+}
+
+void Proposals::finish(const std::string& req, const CommandResult& r) {
+  auto it = waiters_.find(req);
+  if (it == waiters_.end()) return;
+  Done done = std::move(it->second.done);
+  it->second.timer->cancel();
+  waiters_.erase(it);
+  done(r);
+}
+
+}  // namespace raftlock::service

@@ -1,0 +1,58 @@
+// Proposals: proposes commands and answers the waiting client once the entry
+// is applied on THIS node (so a follower answers from its own state), or
+// with an honest error: no_leader (refused, nothing proposed) or timeout
+// (proposed, outcome unknown: the commit was not seen in time).
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "raft/logger.h"
+#include "raft/node.h"
+#include "service/command.h"
+
+namespace raftlock::service {
+
+class Proposals {
+ public:
+  using Done = std::function<void(const CommandResult&)>;
+
+  Proposals(boost::asio::io_context& io, raft::Node& node, std::size_t pending_max = 100000);
+
+  // Proposes `op` with `args` and calls `done` exactly once. Error codes in
+  // the result: "no_leader" (503), "timeout" (504), "overloaded" (503).
+  void propose(const std::string& op, nlohmann::json args, std::chrono::milliseconds timeout,
+               Done done);
+
+  // The state machine applied a command (called for every node's commands;
+  // only the ones proposed here have a waiter).
+  void on_result(const CommandResult& r);
+
+  // An unguessable id (64 random bits, hex) for sessions and the like.
+  std::string random_id();
+  std::size_t pending() const { return waiters_.size(); }
+
+ private:
+  struct Waiter {
+    Done done;
+    std::unique_ptr<boost::asio::steady_timer> timer;
+  };
+  void finish(const std::string& req, const CommandResult& r);
+
+  boost::asio::io_context& io_;
+  raft::Node& node_;
+  std::size_t pending_max_;
+  std::uint64_t seq_ = 0;
+  std::mt19937_64 rng_;
+  std::map<std::string, Waiter> waiters_;
+};
+
+CommandResult error_result(const std::string& code, const std::string& message);
+
+}  // namespace raftlock::service

@@ -1,0 +1,287 @@
+#include "service/state_machine.h"
+
+#include <nlohmann/json.hpp>
+
+#include "raft/assert.h"
+
+namespace raftlock::service {
+
+using nlohmann::json;
+using raft::Entry;
+using raft::EntryType;
+using raft::Index;
+
+namespace {
+
+CommandResult error_result(Index index, const Command& c, std::string code, std::string message) {
+  CommandResult r;
+  r.index = index;
+  r.req = c.req;
+  r.ok = false;
+  r.error_code = std::move(code);
+  r.error_message = std::move(message);
+  return r;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStateMachine>> SqliteStateMachine::open(const std::string& path) {
+  auto db = storage::Database::open(path);
+  if (!db) return db.status();
+  std::unique_ptr<SqliteStateMachine> sm(new SqliteStateMachine(std::move(db).value()));
+  Status s = sm->load();
+  if (!s) return s;
+  return sm;
+}
+
+Status SqliteStateMachine::load() {
+  auto applied = db_->query_int64("SELECT applied_index FROM sm_meta WHERE id = 1");
+  if (applied) {
+    applied_ = static_cast<Index>(*applied);
+  } else if (applied.code() == ErrorCode::kUnavailable) {
+    applied_ = 0;
+  } else {
+    return applied.status();
+  }
+  return Status::ok();
+}
+
+void SqliteStateMachine::check(const Status& s, const char* what) const {
+  // The state machine cannot continue after a failed write: its effects and
+  // applied index would disagree with the log. Abort; a restart recovers.
+  RAFTLOCK_ASSERT_MSG(s.is_ok(), (std::string(what) + ": " + s.to_string()).c_str());
+}
+
+void SqliteStateMachine::apply(const std::vector<Entry>& entries) {
+  std::vector<CommandResult> results;
+  check(db_->begin(storage::TransactionMode::kImmediate), "begin apply");
+  for (const Entry& e : entries) {
+    if (e.index <= applied_) continue;  // applied before a restart
+    RAFTLOCK_ASSERT_MSG(e.index == applied_ + 1, "entries applied out of order");
+    if (e.type == EntryType::kNormal) {
+      results.push_back(apply_command(e.index, e.data));
+    } else if (e.type == EntryType::kConfChange) {
+      apply_conf_change(e.index, e.data);
+    }
+    applied_ = e.index;
+  }
+  auto st = db_->prepare_persistent(
+      "INSERT INTO sm_meta (id, applied_index) VALUES (1, ?1) "
+      "ON CONFLICT (id) DO UPDATE SET applied_index = excluded.applied_index");
+  check(st.status(), "prepare meta");
+  check(st.value().bind_uint64(1, applied_), "bind");
+  check(st.value().run(), "update applied index");
+  check(db_->commit(), "commit apply");
+  if (on_result_) {
+    for (const CommandResult& r : results) on_result_(r);
+  }
+}
+
+void SqliteStateMachine::apply_conf_change(Index index, const raft::Bytes& data) {
+  (void)index;
+  auto cc = raft::decode_conf_change_entry(data);
+  RAFTLOCK_ASSERT_MSG(cc.is_ok(), "undecodable configuration entry");
+  // Addresses travel in the change's context: {"peer": "h:p", "http": "h:p"},
+  // or for the founding entry {"members": [{"id", "peer", "http"}...]}.
+  json ctx = json::parse(cc->change.context, nullptr, false);
+  auto upsert = [&](raft::NodeId id, const std::string& peer, const std::string& http) {
+    auto st = db_->prepare(
+        "INSERT INTO sm_members (id, peer, http, voter) VALUES (?1, ?2, ?3, 0) "
+        "ON CONFLICT (id) DO UPDATE SET peer = CASE WHEN excluded.peer = '' THEN peer ELSE "
+        "excluded.peer END, http = CASE WHEN excluded.http = '' THEN http ELSE excluded.http END");
+    check(st.status(), "prepare member");
+    check(st.value().bind_uint64(1, id), "bind");
+    check(st.value().bind_text(2, peer), "bind");
+    check(st.value().bind_text(3, http), "bind");
+    check(st.value().run(), "upsert member");
+  };
+  auto str = [](const json& j, const char* k) {
+    return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : "";
+  };
+  if (cc->change.type == raft::ConfChangeType::kBootstrap && ctx.is_object() &&
+      ctx.contains("members") && ctx["members"].is_array()) {
+    for (const json& m : ctx["members"]) {
+      if (m.contains("id") && m["id"].is_number_unsigned()) {
+        upsert(m["id"].get<raft::NodeId>(), str(m, "peer"), str(m, "http"));
+      }
+    }
+  } else if (cc->change.type != raft::ConfChangeType::kBootstrap &&
+             cc->change.type != raft::ConfChangeType::kRemoveNode) {
+    upsert(cc->change.node, str(ctx, "peer"), str(ctx, "http"));
+  }
+  // The member list follows the resulting configuration exactly.
+  check(db_->exec("UPDATE sm_members SET voter = 0"), "reset voters");
+  std::string keep;
+  for (raft::NodeId id : cc->result.voters) {
+    upsert(id, "", "");
+    auto st = db_->prepare("UPDATE sm_members SET voter = 1 WHERE id = ?1");
+    check(st.status(), "prepare voter");
+    check(st.value().bind_uint64(1, id), "bind");
+    check(st.value().run(), "set voter");
+  }
+  for (raft::NodeId id : cc->result.learners) upsert(id, "", "");
+  std::string ids;
+  for (raft::NodeId id : cc->result.voters) ids += (ids.empty() ? "" : ",") + std::to_string(static_cast<std::int64_t>(id));
+  for (raft::NodeId id : cc->result.learners) ids += (ids.empty() ? "" : ",") + std::to_string(static_cast<std::int64_t>(id));
+  check(db_->exec("DELETE FROM sm_members WHERE id NOT IN (" + ids + ")"), "drop removed members");
+}
+
+CommandResult SqliteStateMachine::apply_command(Index index, const raft::Bytes& data) {
+  auto c = decode_command(data);
+  if (!c) {
+    CommandResult r;
+    r.index = index;
+    r.ok = false;
+    r.error_code = "invalid_command";
+    r.error_message = c.status().message();
+    return r;
+  }
+  if (c->op == "session.create") return create_session(index, *c);
+  if (c->op == "session.close") return close_session(index, *c);
+  if (c->op == "noop") {
+    CommandResult r;
+    r.index = index;
+    r.req = c->req;
+    return r;
+  }
+  return error_result(index, *c, "invalid_command", "unknown command " + c->op);
+}
+
+CommandResult SqliteStateMachine::create_session(Index index, const Command& c) {
+  const json& a = c.args;
+  const std::string id = a.value("id", "");
+  if (id.empty()) return error_result(index, c, "invalid_argument", "session id missing");
+  auto st = db_->prepare(
+      "INSERT OR IGNORE INTO sm_sessions (id, name, ttl_ms, lock_delay_ms, create_index, "
+      "modify_index) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
+  check(st.status(), "prepare session");
+  const std::string name = a.value("name", "");
+  check(st.value().bind_text(1, id), "bind");
+  check(st.value().bind_text(2, name), "bind");
+  check(st.value().bind_int64(3, a.value("ttl_ms", std::int64_t{10000})), "bind");
+  check(st.value().bind_int64(4, a.value("lock_delay_ms", std::int64_t{0})), "bind");
+  check(st.value().bind_uint64(5, index), "bind");
+  check(st.value().run(), "insert session");
+  CommandResult r;
+  r.index = index;
+  r.req = c.req;
+  r.body = {{"session", id}, {"ttl_ms", a.value("ttl_ms", std::int64_t{10000})}};
+  return r;
+}
+
+CommandResult SqliteStateMachine::close_session(Index index, const Command& c) {
+  const std::string id = c.args.value("id", "");
+  auto st = db_->prepare("DELETE FROM sm_sessions WHERE id = ?1");
+  check(st.status(), "prepare close");
+  check(st.value().bind_text(1, id), "bind");
+  check(st.value().run(), "delete session");
+  if (sqlite3_changes(db_->handle()) == 0) {
+    return error_result(index, c, "session_not_found", "session " + id + " not found");
+  }
+  CommandResult r;
+  r.index = index;
+  r.req = c.req;
+  r.body = {{"closed", true}, {"released", json::array()}, {"resigned", json::array()}};
+  return r;
+}
+
+std::vector<Member> SqliteStateMachine::members() const {
+  std::vector<Member> out;
+  auto st = db_->prepare("SELECT id, peer, http, voter FROM sm_members ORDER BY id");
+  check(st.status(), "prepare members");
+  storage::Statement& s = st.value();
+  while (true) {
+    auto row = s.step();
+    check(row.status(), "read members");
+    if (!*row) break;
+    out.push_back(Member{s.column_uint64(0), s.column_text(1), s.column_text(2),
+                         s.column_int64(3) != 0});
+  }
+  return out;
+}
+
+std::optional<SessionRow> SqliteStateMachine::session(const std::string& id) const {
+  auto st = db_->prepare(
+      "SELECT id, name, ttl_ms, lock_delay_ms, create_index, modify_index FROM sm_sessions "
+      "WHERE id = ?1");
+  check(st.status(), "prepare session");
+  storage::Statement& s = st.value();
+  check(s.bind_text(1, id), "bind");
+  auto row = s.step();
+  check(row.status(), "read session");
+  if (!*row) return std::nullopt;
+  return SessionRow{s.column_text(0), s.column_text(1), s.column_int64(2),
+                    s.column_int64(3), s.column_uint64(4), s.column_uint64(5)};
+}
+
+std::vector<SessionRow> SqliteStateMachine::sessions() const {
+  std::vector<SessionRow> out;
+  auto st = db_->prepare(
+      "SELECT id, name, ttl_ms, lock_delay_ms, create_index, modify_index FROM sm_sessions "
+      "ORDER BY create_index");
+  check(st.status(), "prepare sessions");
+  storage::Statement& s = st.value();
+  while (true) {
+    auto row = s.step();
+    check(row.status(), "read sessions");
+    if (!*row) break;
+    out.push_back(SessionRow{s.column_text(0), s.column_text(1), s.column_int64(2),
+                             s.column_int64(3), s.column_uint64(4), s.column_uint64(5)});
+  }
+  return out;
+}
+
+raft::Bytes SqliteStateMachine::snapshot_image() {
+  json img;
+  img["applied"] = applied_;
+  img["members"] = json::array();
+  for (const Member& m : members()) {
+    img["members"].push_back({{"id", m.id}, {"peer", m.peer}, {"http", m.http}, {"voter", m.voter}});
+  }
+  img["sessions"] = json::array();
+  for (const SessionRow& s : sessions()) {
+    img["sessions"].push_back({{"id", s.id}, {"name", s.name}, {"ttl_ms", s.ttl_ms},
+                               {"lock_delay_ms", s.lock_delay_ms}, {"create_index", s.create_index},
+                               {"modify_index", s.modify_index}});
+  }
+  return img.dump();
+}
+
+void SqliteStateMachine::restore(const raft::Snapshot& snapshot) {
+  json img = json::parse(snapshot.data, nullptr, false);
+  RAFTLOCK_ASSERT_MSG(img.is_object(), "snapshot image is not a state machine image");
+  check(db_->begin(storage::TransactionMode::kImmediate), "begin restore");
+  check(db_->exec("DELETE FROM sm_members; DELETE FROM sm_sessions;"), "clear");
+  for (const json& m : img["members"]) {
+    auto st = db_->prepare("INSERT INTO sm_members (id, peer, http, voter) VALUES (?1, ?2, ?3, ?4)");
+    check(st.status(), "prepare");
+    check(st.value().bind_uint64(1, m["id"].get<raft::NodeId>()), "bind");
+    check(st.value().bind_text(2, m["peer"].get<std::string>()), "bind");
+    check(st.value().bind_text(3, m["http"].get<std::string>()), "bind");
+    check(st.value().bind_int64(4, m["voter"].get<bool>() ? 1 : 0), "bind");
+    check(st.value().run(), "restore member");
+  }
+  for (const json& s : img["sessions"]) {
+    auto st = db_->prepare(
+        "INSERT INTO sm_sessions (id, name, ttl_ms, lock_delay_ms, create_index, modify_index) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    check(st.status(), "prepare");
+    check(st.value().bind_text(1, s["id"].get<std::string>()), "bind");
+    check(st.value().bind_text(2, s["name"].get<std::string>()), "bind");
+    check(st.value().bind_int64(3, s["ttl_ms"].get<std::int64_t>()), "bind");
+    check(st.value().bind_int64(4, s["lock_delay_ms"].get<std::int64_t>()), "bind");
+    check(st.value().bind_uint64(5, s["create_index"].get<Index>()), "bind");
+    check(st.value().bind_uint64(6, s["modify_index"].get<Index>()), "bind");
+    check(st.value().run(), "restore session");
+  }
+  applied_ = snapshot.meta.index;
+  auto st = db_->prepare(
+      "INSERT INTO sm_meta (id, applied_index) VALUES (1, ?1) "
+      "ON CONFLICT (id) DO UPDATE SET applied_index = excluded.applied_index");
+  check(st.status(), "prepare meta");
+  check(st.value().bind_uint64(1, applied_), "bind");
+  check(st.value().run(), "restore applied index");
+  check(db_->commit(), "commit restore");
+}
+
+}  // namespace raftlock::service

@@ -1,0 +1,76 @@
+// The replicated state machine of raftlock over SQLite (DESIGN.md).
+//
+// apply() runs a batch of committed entries in ONE SQLite transaction that
+// also records the applied index, so every entry takes effect exactly once,
+// even across crashes. Applying is deterministic: no clocks, no randomness;
+// all inputs travel inside the entries (command.h).
+//
+// Tables (storage/schema.cc, migration 2): sm_meta (applied index),
+// sm_members (cluster members and their addresses, from configuration
+// entries), sm_sessions.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "raft/conf_change.h"
+#include "raft/state_machine.h"
+#include "service/command.h"
+#include "storage/database.h"
+
+namespace raftlock::service {
+
+struct Member {
+  raft::NodeId id = 0;
+  std::string peer;  // host:port of the peer protocol
+  std::string http;  // host:port of the HTTP API ("" if not known yet)
+  bool voter = false;
+};
+
+struct SessionRow {
+  std::string id;
+  std::string name;
+  std::int64_t ttl_ms = 0;
+  std::int64_t lock_delay_ms = 0;
+  raft::Index create_index = 0;
+  raft::Index modify_index = 0;
+};
+
+class SqliteStateMachine final : public raft::StateMachine {
+ public:
+  using ResultHandler = std::function<void(const CommandResult&)>;
+
+  // Opens the state machine's view of the node database at `path` (which the
+  // log store has already migrated).
+  static Result<std::unique_ptr<SqliteStateMachine>> open(const std::string& path);
+
+  raft::Index applied_index() const override { return applied_; }
+  void apply(const std::vector<raft::Entry>& entries) override;
+  raft::Bytes snapshot_image() override;
+  void restore(const raft::Snapshot& snapshot) override;
+
+  // Called after each applied batch is durable, once per command entry.
+  void on_result(ResultHandler h) { on_result_ = std::move(h); }
+
+  std::vector<Member> members() const;
+  std::optional<SessionRow> session(const std::string& id) const;
+  std::vector<SessionRow> sessions() const;
+
+ private:
+  explicit SqliteStateMachine(std::unique_ptr<storage::Database> db) : db_(std::move(db)) {}
+  Status load();
+  CommandResult apply_command(raft::Index index, const raft::Bytes& data);
+  void apply_conf_change(raft::Index index, const raft::Bytes& data);
+  CommandResult create_session(raft::Index index, const Command& c);
+  CommandResult close_session(raft::Index index, const Command& c);
+  void check(const Status& s, const char* what) const;
+
+  std::unique_ptr<storage::Database> db_;
+  raft::Index applied_ = 0;
+  ResultHandler on_result_;
+};
+
+}  // namespace raftlock::service

@@ -1,0 +1,476 @@
+#include "tests/sim/sim_cluster.h"
+
+#include <utility>
+
+#include "raft/conf_change.h"
+#include "tests/sim/sim_format.h"
+#include "tests/sim/sim_liveness.h"
+#include "tests/sim/sim_nemesis.h"
+#include "tests/sim/sim_workload.h"
+
+namespace raftlock::sim {
+
+using raft::NodeId;
+
+namespace {
+
+RunParams draw_params(Rng& rng, int nodes) {
+  RunParams p;
+  p.nodes = nodes != 0 ? nodes : (rng.chance(500) ? 3 : 5);
+  p.faults.drop_per_mille = rng.between(0, 150);
+  p.faults.dup_per_mille = rng.between(0, 80);
+  p.fsync_max_ms = 5;
+  // Small message limits split appends, so an old-term entry can reach a
+  // majority without the new leader's no-op (Figure 8).
+  if (rng.chance(500)) p.max_msg_entries = rng.between(1, 4);
+  if (rng.chance(500)) p.max_inflight_msgs = static_cast<int>(rng.between(1, 8));
+  switch (rng.below(3)) {
+    case 0:
+      break;
+    case 1:
+      p.leader_churn_per_mille = rng.between(200, 500);
+      break;
+    default:
+      p.leader_churn_per_mille = rng.between(700, 1000);
+      break;
+  }
+  return p;
+}
+
+}  // namespace
+
+Cluster::Cluster(std::uint64_t seed, const RunConfig& cfg)
+    : seed_(seed),
+      cfg_(cfg),
+      rng_(seed),
+      params_(draw_params(rng_, cfg.nodes)),
+      network_(params_.faults),
+      steps_left_(cfg.steps),
+      nemesis_(std::make_unique<Nemesis>()),
+      workload_(std::make_unique<Workload>()),
+      liveness_(std::make_unique<Liveness>()) {}
+
+Cluster::~Cluster() = default;
+
+raft::Config Cluster::make_config(NodeId id, std::uint64_t incarnation) const {
+  raft::Config c;
+  c.id = id;
+  c.election_ticks = kElectionTicks;
+  c.heartbeat_ticks = kHeartbeatTicks;
+  c.seed = derive_seed(seed_, id, incarnation);
+  c.max_msg_entries = params_.max_msg_entries;
+  c.max_inflight_msgs = params_.max_inflight_msgs;
+  c.mutations = cfg_.mutations;
+  return c;
+}
+
+RunResult Cluster::run() {
+  raft::ConfState founders;
+  for (int i = 1; i <= params_.nodes; ++i)
+    founders.voters.insert(static_cast<NodeId>(i));
+  max_id_ = static_cast<NodeId>(params_.nodes + kSpareNodes);
+  trace(cat("seed ", seed_, ": ", params_.nodes, " nodes, drop ", params_.faults.drop_per_mille,
+            "/1000, dup ", params_.faults.dup_per_mille, "/1000, max_msg_entries ",
+            params_.max_msg_entries, ", max_inflight ", params_.max_inflight_msgs,
+            ", leader churn ", params_.leader_churn_per_mille, "/1000"));
+  for (NodeId id : founders.voters) {
+    nodes_.emplace(id, SimNode::founding(id, founders));
+    restart(id);
+  }
+  queue_.push(rng_.between(1, 50), Event{EventKind::kNemesis});
+  queue_.push(rng_.between(1, 20), Event{EventKind::kClient});
+
+  while (!queue_.empty() && phase_ != Phase::kDone && !checker_.failed()) {
+    auto [at, ev] = queue_.pop();
+    now_ = at;
+    ++stats_.events;
+    dispatch(ev);
+    retire_removed();
+  }
+
+  RunResult r;
+  r.failure = checker_.failure();
+  r.failed_at_ms = now_;
+  r.params = params_;
+  stats_.virtual_ms = now_;
+  stats_.elections = checker_.elections();
+  stats_.proposals_acked = acked_.size();
+  r.stats = stats_;
+  return r;
+}
+
+void Cluster::dispatch(Event& ev) {
+  switch (ev.kind) {
+    case EventKind::kTick:
+      on_tick(ev);
+      return;
+    case EventKind::kDeliver:
+      on_deliver(ev);
+      return;
+    case EventKind::kPersisted:
+      on_persisted(ev);
+      return;
+    case EventKind::kNemesis:
+      if (phase_ != Phase::kChaos) return;
+      nemesis_->act(*this);
+      queue_.push(now_ + rng_.between(30, 300), Event{EventKind::kNemesis});
+      return;
+    case EventKind::kClient:
+      if (phase_ != Phase::kChaos) return;
+      workload_->act(*this);
+      if (--steps_left_ <= 0) {
+        queue_.push(now_, Event{EventKind::kHeal});
+      } else {
+        queue_.push(now_ + rng_.between(1, 20), Event{EventKind::kClient});
+      }
+      return;
+    case EventKind::kHeal:
+      on_heal();
+      return;
+    case EventKind::kDepose:
+      if (phase_ != Phase::kChaos) return;
+      if (nemesis_->depose(*this, ev.node, ev.incarnation, ev.term)) {
+        Event revive{EventKind::kRevive};
+        revive.node = ev.node;
+        queue_.push(now_ + rng_.between(20, 400), std::move(revive));
+      }
+      return;
+    case EventKind::kRevive:
+      if (phase_ != Phase::kChaos) return;
+      trace(cat("nemesis: revive ", ev.node));
+      network_.heal();
+      restart(ev.node);
+      return;
+    case EventKind::kProbe:
+      if (phase_ != Phase::kHeal) return;
+      if (liveness_->probe(*this)) {
+        phase_ = Phase::kDone;
+      } else {
+        queue_.push(now_ + kTickMs, Event{EventKind::kProbe});
+      }
+      return;
+  }
+}
+
+void Cluster::on_heal() {
+  phase_ = Phase::kHeal;
+  trace("heal: partitions removed, no drops, every crashed node restarts");
+  network_.heal();
+  LinkFaults calm = network_.faults();
+  calm.drop_per_mille = 0;
+  calm.dup_per_mille = 0;
+  network_.set_faults(calm);
+  for (NodeId id : down_nodes())
+    restart(id);
+  liveness_->start(*this);
+  queue_.push(now_ + kTickMs, Event{EventKind::kProbe});
+}
+
+// ---------------------------------------------------------------- nodes
+
+std::vector<NodeId> Cluster::node_ids() const {
+  std::vector<NodeId> out;
+  for (const auto& [id, n] : nodes_)
+    out.push_back(id);
+  return out;
+}
+
+std::vector<NodeId> Cluster::up_nodes() const {
+  std::vector<NodeId> out;
+  for (const auto& [id, n] : nodes_) {
+    if (n->up()) out.push_back(id);
+  }
+  return out;
+}
+
+std::vector<NodeId> Cluster::down_nodes() const {
+  std::vector<NodeId> out;
+  for (const auto& [id, n] : nodes_) {
+    if (!n->up() && !n->retired()) out.push_back(id);
+  }
+  return out;
+}
+
+std::vector<NodeId> Cluster::unused_ids() const {
+  std::vector<NodeId> out;
+  for (NodeId id = 1; id <= max_id_; ++id) {
+    if (!nodes_.count(id)) out.push_back(id);
+  }
+  return out;
+}
+
+SimNode* Cluster::node(NodeId id) {
+  const auto it = nodes_.find(id);
+  return it == nodes_.end() ? nullptr : it->second.get();
+}
+
+std::optional<NodeId> Cluster::leader() {
+  std::optional<NodeId> best;
+  raft::Term best_term = 0;
+  for (auto& [id, n] : nodes_) {
+    if (!n->up()) continue;
+    const raft::CoreStatus st = n->core().status();
+    if (st.role == raft::Role::kLeader && (!best || st.term > best_term)) {
+      best = id;
+      best_term = st.term;
+    }
+  }
+  return best;
+}
+
+void Cluster::crash(NodeId id) {
+  SimNode* n = node(id);
+  if (!n || !n->up()) return;
+  trace(cat("n", id, " CRASH", n->has_pending() ? " (an unsynced Ready is lost)" : ""));
+  n->crash();
+  ++stats_.crashes;
+}
+
+void Cluster::restart(NodeId id) {
+  SimNode* n = node(id);
+  if (!n || n->up() || n->retired()) return;
+  const Status s = n->start(make_config(id, n->incarnation() + 1));
+  if (!s) {
+    checker_.fail("restart", cat("node ", id, " cannot restart from its store: ", s.to_string()));
+    return;
+  }
+  trace(cat("n", id, " START incarnation ", n->incarnation(), " from snapshot ",
+            n->store().snapshot().meta.index, ", last index ", n->store().last_index(), ", term ",
+            n->store().initial_state().hard_state.term));
+  schedule_tick(*n, now_ + rng_.between(1, kTickMs));
+  after_input(*n);
+}
+
+void Cluster::add_node(NodeId id) {
+  if (nodes_.count(id)) return;
+  nodes_.emplace(id, SimNode::joining(id));
+  restart(id);
+}
+
+void Cluster::retire_removed() {
+  for (NodeId id : to_retire_) {
+    SimNode* n = node(id);
+    if (!n || n->retired()) continue;
+    trace(cat("n", id, " RETIRED (its removal is committed)"));
+    n->retire();
+  }
+  to_retire_.clear();
+}
+
+// Short-lived leaders: a new leader, or a leader that has just advanced its
+// commit index, is sometimes crashed or isolated a few ms later, before the
+// rest of its log has spread (the raw material of Figure 8).
+void Cluster::maybe_depose_soon(SimNode& n, const raft::Ready& rd) {
+  if (phase_ != Phase::kChaos || params_.leader_churn_per_mille == 0) return;
+  const bool elected = rd.soft_state && rd.soft_state->role == raft::Role::kLeader;
+  TimeMs delay = 0;
+  if (elected && rng_.chance(params_.leader_churn_per_mille)) {
+    delay = rng_.between(1, 60);
+  } else if (!elected && rd.hard_state && !rd.committed_entries.empty() &&
+             rng_.chance(params_.leader_churn_per_mille / 8)) {
+    delay = rng_.between(0, 10);
+  } else {
+    return;
+  }
+  const raft::CoreStatus st = n.core().status();
+  if (st.role != raft::Role::kLeader) return;
+  Event ev{EventKind::kDepose};
+  ev.node = n.id();
+  ev.incarnation = n.incarnation();
+  ev.term = st.term;
+  queue_.push(now_ + delay, std::move(ev));
+}
+
+void Cluster::schedule_tick(SimNode& n, TimeMs at) {
+  Event ev{EventKind::kTick};
+  ev.node = n.id();
+  ev.incarnation = n.incarnation();
+  queue_.push(at, std::move(ev));
+}
+
+void Cluster::after_input(SimNode& n) {
+  if (!n.up()) return;
+  checker_.observe(n.id(), n.incarnation(), n.core());
+  if (n.has_pending() || !n.core().has_ready()) return;
+  const raft::Ready& rd = n.take_ready();
+  maybe_depose_soon(n, rd);
+  if (tracing()) {
+    std::string line = cat("n", n.id(), " ready:");
+    if (rd.soft_state) {
+      line +=
+          cat(" role ", raft::role_name(rd.soft_state->role), " leader ", rd.soft_state->leader);
+    }
+    if (rd.hard_state) {
+      line += cat(" hs(t", rd.hard_state->term, " vote ", rd.hard_state->vote, " commit ",
+                  rd.hard_state->commit, ")");
+    }
+    if (!rd.entries.empty()) {
+      line += cat(" entries [", rd.entries.front().index, "..", rd.entries.back().index, "] t",
+                  rd.entries.back().term);
+    }
+    if (rd.snapshot) line += cat(" install-snapshot ", rd.snapshot->meta.index);
+    if (rd.compact) line += cat(" compact ", rd.compact->meta.index);
+    if (!rd.committed_entries.empty()) {
+      line += cat(" apply [", rd.committed_entries.front().index, "..",
+                  rd.committed_entries.back().index, "]");
+    }
+    line += cat(" msgs ", rd.messages.size());
+    trace(line);
+  }
+  Event ev{EventKind::kPersisted};
+  ev.node = n.id();
+  ev.incarnation = n.incarnation();
+  queue_.push(now_ + rng_.between(0, params_.fsync_max_ms), std::move(ev));
+}
+
+Status Cluster::propose(NodeId id, const raft::Bytes& data) {
+  SimNode* n = node(id);
+  if (!n || !n->up()) return Status(ErrorCode::kUnavailable, "node down");
+  const Status s = n->core().propose(data);
+  if (s) proposed_at_.emplace(data, id);
+  trace(cat("n", id, " propose ", data, ": ", s.to_string()));
+  after_input(*n);
+  return s;
+}
+
+void Cluster::trace(const std::string& line) {
+  if (!cfg_.trace) return;
+  *cfg_.trace << now_ << "ms " << line << "\n";
+}
+
+// ---------------------------------------------------------------- events
+
+void Cluster::on_tick(const Event& ev) {
+  SimNode* n = node(ev.node);
+  if (!n || !n->up() || n->incarnation() != ev.incarnation) return;  // a stale timer
+  n->core().tick();
+  if (tracing()) trace(cat("n", n->id(), " tick"));
+  after_input(*n);
+  schedule_tick(*n, now_ + kTickMs);
+}
+
+void Cluster::send(NodeId from, std::uint64_t incarnation, const raft::Message& m) {
+  checker_.on_send(m);
+  const int copies = network_.duplicate(rng_) ? 2 : 1;
+  for (int k = 0; k < copies; ++k) {
+    Event ev{EventKind::kDeliver};
+    ev.node = from;
+    ev.incarnation = incarnation;
+    ev.msg = m;
+    queue_.push(now_ + network_.delay(rng_), std::move(ev));
+  }
+}
+
+void Cluster::on_deliver(Event& ev) {
+  const raft::Message& m = ev.msg;
+  SimNode* to = node(m.to);
+  SimNode* from = node(m.from);
+  const bool sender_same = from && from->up() && from->incarnation() == ev.incarnation;
+  const char* lost = nullptr;
+  if (!to || !to->up()) {
+    lost = "receiver down";
+  } else if (!from || !from->up()) {
+    lost = "sender down";
+  } else if (network_.blocked(m.from, m.to)) {
+    lost = "partition";
+  } else if (network_.drop(rng_)) {
+    lost = "dropped";
+  }
+  if (lost) {
+    if (tracing()) trace(cat("lost (", lost, ") ", describe(m)));
+    if (!sender_same) return;
+    // What a real transport would notice: a failed snapshot stream, a broken link.
+    if (m.type == raft::MessageType::kSnapshot) {
+      from->core().report_snapshot(m.to, false);
+      after_input(*from);
+    } else if (m.type == raft::MessageType::kAppend && rng_.chance(100)) {
+      from->core().report_unreachable(m.to);
+      after_input(*from);
+    }
+    return;
+  }
+  const Status s = to->core().step(m);
+  if (tracing()) trace(cat("deliver ", describe(m), s ? "" : " -> " + s.to_string()));
+  after_input(*to);
+  if (m.type == raft::MessageType::kSnapshot && sender_same && from->up()) {
+    from->core().report_snapshot(m.to, true);
+    after_input(*from);
+  }
+}
+
+void Cluster::on_persisted(const Event& ev) {
+  SimNode* n = node(ev.node);
+  if (!n || !n->up() || n->incarnation() != ev.incarnation || !n->has_pending()) return;
+  const NodeId id = n->id();
+  const raft::Ready rd = n->release_pending();
+  const raft::StorageWrite w = rd.storage_write();
+
+  // 1. make the write durable
+  checker_.before_write(id, n->core().status(), w, n->store());
+  const Status s = n->store().write(w);
+  if (!s) {
+    checker_.fail("storage", cat("node ", id, " store rejects the Ready's write: ", s.to_string()));
+    return;
+  }
+  checker_.after_write(id, w, n->store());
+  if (checker_.failed()) return;
+
+  // 2. restore the state machine from a received snapshot
+  if (rd.snapshot) {
+    Result<StateMachine> sm = StateMachine::from_image(rd.snapshot->data);
+    if (!sm) {
+      checker_.fail("state-machine-safety",
+                    cat("node ", id, " receives a snapshot image that does not decode: ",
+                        sm.status().to_string()));
+      return;
+    }
+    checker_.on_restore(id, n->sm().applied(), *rd.snapshot, *sm);
+    n->sm() = std::move(sm).value();
+    trace(cat("n", id, " restored state machine to ", n->sm().applied()));
+    ++stats_.snapshots_restored;
+  }
+  // 3. send, only now that the write is durable
+  for (const raft::Message& m : rd.messages)
+    send(id, n->incarnation(), m);
+  // 4. apply
+  for (const raft::Entry& e : rd.committed_entries) {
+    checker_.on_apply(id, n->sm(), e);
+    if (checker_.failed()) return;
+    apply(*n, e);
+  }
+  for (const raft::ReadState& r : rd.read_states) {
+    checker_.on_read_state(id, r);
+    ++stats_.reads_served;
+    trace(cat("n", id, " read '", r.context, "' at index ", r.index));
+  }
+  // 5. advance
+  n->core().advance(rd);
+  after_input(*n);
+}
+
+void Cluster::apply(SimNode& n, const raft::Entry& e) {
+  n.sm().apply(e);
+  if (e.type == raft::EntryType::kNormal) {
+    const auto it = proposed_at_.find(e.data);
+    if (it != proposed_at_.end() && it->second == n.id() &&
+        acked_.emplace(e.data, e.index).second) {
+      trace(cat("n", n.id(), " ACK ", e.data, " at index ", e.index));
+    }
+  } else if (e.type == raft::EntryType::kConfChange) {
+    const Result<raft::ConfChangeEntry> cc = raft::decode_conf_change_entry(e.data);
+    if (!cc) {
+      checker_.fail("state-machine-safety",
+                    cat("node ", n.id(), " applies a conf change at ", e.index,
+                        " that does not decode: ", cc.status().to_string()));
+      return;
+    }
+    if (cc->change.type == raft::ConfChangeType::kRemoveNode) to_retire_.insert(cc->change.node);
+    if (e.index > last_conf_change_) {
+      last_conf_change_ = e.index;
+      ++stats_.conf_changes;
+      trace(cat("committed ", describe_entry(e)));
+    }
+  }
+}
+
+}  // namespace raftlock::sim

@@ -1,0 +1,77 @@
+#include "tests/sim/sim_liveness.h"
+
+#include "tests/sim/sim_cluster.h"
+#include "tests/sim/sim_format.h"
+
+namespace raftlock::sim {
+
+using raft::NodeId;
+
+// Re-propose when the last heal proposal has not landed after this long.
+inline constexpr TimeMs kReproposeMs = 300;
+
+void Liveness::start(Cluster& c) {
+  deadline_ = c.now() + kHealBoundMs;
+  last_proposal_ = 0;
+  payloads_.clear();
+}
+
+bool Liveness::probe(Cluster& c) {
+  const std::optional<NodeId> l = c.leader();
+  if (l) {
+    const raft::CoreStatus st = c.node(*l)->core().status();
+    if (st.conf.voters.count(*l)) {
+      if (payloads_.empty() || c.now() >= last_proposal_ + kReproposeMs) {
+        const raft::Bytes data = cat("h", c.next_id());
+        if (c.propose(*l, data)) {
+          payloads_.push_back(data);
+          last_proposal_ = c.now();
+        }
+      }
+      for (const raft::Bytes& h : payloads_) {
+        bool everywhere = true;
+        for (NodeId v : st.conf.voters) {
+          SimNode* n = c.node(v);
+          everywhere = everywhere && n && n->up() && n->sm().contains_payload(h);
+        }
+        if (!everywhere) continue;
+        // Progress. Now durability: every proposal acknowledged at an index
+        // up to h's is in the state machine of every voter.
+        for (NodeId v : st.conf.voters) {
+          const raft::Index h_index = c.node(v)->sm().payload_index(h);
+          for (const auto& [p, index] : c.acked_payloads()) {
+            const AppliedEntry* e = c.node(v)->sm().at(index);
+            if (index <= h_index && (!e || e->data != p)) {
+              c.checker().fail("durability", cat("proposal ", p, " acknowledged at index ", index,
+                                                 " is missing from the state machine of "
+                                                 "voter ",
+                                                 v, " after healing"));
+              return true;
+            }
+          }
+        }
+        c.trace(cat("liveness: ", h, " applied on every voter of ", describe(st.conf)));
+        return true;
+      }
+    }
+  }
+  if (c.now() >= deadline_) {
+    c.checker().fail("liveness",
+                     cat("no progress ", kHealBoundMs, "ms after healing: ", diagnose(c, l)));
+    return true;
+  }
+  return false;
+}
+
+std::string Liveness::diagnose(Cluster& c, const std::optional<NodeId>& leader) {
+  std::string out = leader ? cat("leader ", *leader) : std::string("no leader");
+  for (NodeId id : c.up_nodes()) {
+    const raft::CoreStatus st = c.node(id)->core().status();
+    out += cat("; n", id, " ", raft::role_name(st.role), " t", st.term, " commit ", st.commit,
+               " applied ", c.node(id)->sm().applied(), " last ", st.last_index, " conf ",
+               describe(st.conf));
+  }
+  return out;
+}
+
+}  // namespace raftlock::sim

@@ -1,0 +1,73 @@
+// SimNode: one server of the simulated cluster across its incarnations.
+//
+// What survives a crash is the MemoryLogStore (the "disk"). The Core, the
+// in-memory state machine and a Ready whose storage write has not completed
+// yet are lost; restart() rebuilds them from the store, with the state machine
+// restored from the stored snapshot (so Config::applied = snapshot index).
+//
+// The Ready protocol is split in two (see ready.h): take_ready() hands out a
+// Ready and keeps it pending; the cluster later makes its write durable and
+// finishes it. While a Ready is pending no other is taken.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "raft/config.h"
+#include "raft/core.h"
+#include "raft/memory_log_store.h"
+#include "raft/ready.h"
+#include "tests/sim/sim_state_machine.h"
+
+namespace raftlock::sim {
+
+class SimNode {
+ public:
+  // A node that founds the cluster: its store holds the bootstrap entry.
+  static std::unique_ptr<SimNode> founding(raft::NodeId id, const raft::ConfState& voters);
+  // A node added later: its store is empty until the leader fills it.
+  static std::unique_ptr<SimNode> joining(raft::NodeId id);
+
+  raft::NodeId id() const { return id_; }
+  bool up() const { return core_ != nullptr; }
+  bool retired() const { return retired_; }
+  // Counts starts: 1 for the first incarnation. Events carry it to detect staleness.
+  std::uint64_t incarnation() const { return incarnation_; }
+
+  // Builds a Core and state machine from the store. `cfg.applied` is set here.
+  // Fails (kCorruption) if the stored snapshot image does not decode.
+  // REQUIRES: !up() && !retired().
+  Status start(raft::Config cfg);
+  // Loses everything not in the store. REQUIRES: up().
+  void crash();
+  // The node was removed from the configuration: it stops for good.
+  void retire();
+
+  // REQUIRES: up().
+  raft::Core& core() { return *core_; }
+  const raft::Core& core() const { return *core_; }
+  StateMachine& sm() { return sm_; }
+  const StateMachine& sm() const { return sm_; }
+  raft::MemoryLogStore& store() { return store_; }
+  const raft::MemoryLogStore& store() const { return store_; }
+
+  bool has_pending() const { return pending_.has_value(); }
+  // Takes the core's Ready and keeps it pending. REQUIRES: up(), !has_pending(), has_ready().
+  const raft::Ready& take_ready();
+  // Removes and returns the pending Ready. REQUIRES: has_pending().
+  raft::Ready release_pending();
+
+ private:
+  explicit SimNode(raft::NodeId id) : id_(id) {}
+
+  raft::NodeId id_;
+  raft::MemoryLogStore store_;
+  std::unique_ptr<raft::Core> core_;  // null while down
+  StateMachine sm_;
+  std::optional<raft::Ready> pending_;
+  std::uint64_t incarnation_ = 0;
+  bool retired_ = false;
+};
+
+}  // namespace raftlock::sim

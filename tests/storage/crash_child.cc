@@ -1,0 +1,54 @@
+// The child of the kill -9 test (crash_test.cc): opens a SqliteLogStore and
+// writes to it until it is killed, reporting on stdout what it is about to
+// write and what each write() acknowledged (protocol in crash_workload.h).
+//
+// Usage: crash_child <database path> <seed>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+
+#include "storage/sqlite_log_store.h"
+#include "tests/storage/crash_workload.h"
+
+namespace {
+
+// One line, written and flushed at once: the parent reads the pipe after the
+// kill, so a line is either whole or (cut off) ignored.
+void say(const std::string& line) {
+  std::fputs((line + "\n").c_str(), stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using raftlock::storage::SqliteLogStore;
+  namespace crash = raftlock::storage::crash;
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: %s <database path> <seed>\n", argv[0]);
+    return 2;
+  }
+  auto store = SqliteLogStore::open(argv[1]);
+  if (!store.is_ok()) {
+    std::fprintf(stderr, "crash_child: open %s: %s\n", argv[1], store.status().to_string().c_str());
+    return 1;
+  }
+  std::mt19937_64 rng(std::strtoull(argv[2], nullptr, 10));
+  say(crash::format_state('R', *store.value()));
+  // A safety net in case the parent never kills us.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const crash::WriteDesc d = crash::next_write(*store.value(), rng);
+    say(crash::format_write(d));
+    const raftlock::Status s = store.value()->write(crash::to_write(d));
+    if (!s.is_ok()) {
+      std::fprintf(stderr, "crash_child: write: %s\n", s.to_string().c_str());
+      return 1;
+    }
+    say(crash::format_state('A', *store.value()));
+  }
+  return 3;
+}
