@@ -41,7 +41,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
       // The bytes were not a request we accept: answer once, then close.
       keep_alive_ = false;
       if (ec == http::error::body_limit) {
-        send(error_response(413, "payload_too_large", "request body exceeds 65536 bytes"), true);
+        send(error_response(413, "payload_too_large", "request body exceeds 65536 bytes"), false);
       } else {
         send(error_response(400, "invalid_request", "malformed HTTP request: " + ec.message()),
              false);

@@ -1,8 +1,8 @@
 #include "raft/codec.h"
 
+#include <algorithm>
 #include <boost/crc.hpp>
 #include <boost/endian/conversion.hpp>
-#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -34,11 +34,19 @@ constexpr std::uint8_t kFirstMessageType = static_cast<std::uint8_t>(MessageType
 constexpr std::uint8_t kLastMessageType = static_cast<std::uint8_t>(MessageType::kReadIndexResp);
 constexpr std::uint8_t kLastEntryType = static_cast<std::uint8_t>(EntryType::kConfChange);
 
-bool is_message_type(std::uint8_t t) { return t >= kFirstMessageType && t <= kLastMessageType; }
+bool is_message_type(std::uint8_t t) {
+  return t >= kFirstMessageType && t <= kLastMessageType;
+}
 
-Status corrupt(std::string what) { return Status(ErrorCode::kCorruption, std::move(what)); }
-Status too_big(std::string what) { return Status(ErrorCode::kLimitExceeded, std::move(what)); }
-Status invalid(std::string what) { return Status(ErrorCode::kInvalidArgument, std::move(what)); }
+Status corrupt(std::string what) {
+  return Status(ErrorCode::kCorruption, std::move(what));
+}
+Status too_big(std::string what) {
+  return Status(ErrorCode::kLimitExceeded, std::move(what));
+}
+Status invalid(std::string what) {
+  return Status(ErrorCode::kInvalidArgument, std::move(what));
+}
 
 std::string hex(std::uint64_t v) {
   char buf[24];
@@ -70,7 +78,8 @@ class Writer {
 
   void put_members(const std::set<NodeId>& ids) {
     put<std::uint32_t>(static_cast<std::uint32_t>(ids.size()));
-    for (NodeId id : ids) put<std::uint64_t>(id);  // ascending: std::set order
+    for (NodeId id : ids)
+      put<std::uint64_t>(id);  // ascending: std::set order
   }
 
  private:
@@ -291,9 +300,9 @@ class Reader {
     const std::size_t at = pos_;
     const auto n = get<std::uint32_t>(what);
     if (n > max) {
-      fail(std::string(what) + " " + std::to_string(n) + " exceeds the limit " +
-               std::to_string(max),
-           at);
+      fail(
+          std::string(what) + " " + std::to_string(n) + " exceeds the limit " + std::to_string(max),
+          at);
       return 0;
     }
     if (n > remaining() / item_bytes) {
@@ -351,7 +360,8 @@ Message get_message(Reader& r, MessageType type, const CodecLimits& limits) {
   m.reject = r.get_bool("reject");
   m.reject_hint = r.get<std::uint64_t>("reject_hint");
   m.hint_term = r.get<std::uint64_t>("hint_term");
-  const std::uint32_t n = r.get_count("entry count", limits.entries_per_message_max, kEntryFixedBytes);
+  const std::uint32_t n =
+      r.get_count("entry count", limits.entries_per_message_max, kEntryFixedBytes);
   m.entries.reserve(n);  // n <= bytes left / kEntryFixedBytes
   for (std::uint32_t k = 0; k < n && r.ok(); ++k) {
     Entry& e = m.entries.emplace_back();
@@ -408,8 +418,9 @@ SnapshotChunk get_snapshot_chunk(Reader& r) {
   c.last = r.get_bool("last");
   c.data = r.get_bytes<std::uint32_t>("chunk data", c.total - c.offset);
   if (r.ok() && c.last != (c.offset + c.data.size() == c.total)) {
-    r.fail(c.last ? "chunk marked last does not reach total" : "chunk reaching total not marked last",
-           at);
+    r.fail(
+        c.last ? "chunk marked last does not reach total" : "chunk reaching total not marked last",
+        at);
   }
   return c;
 }
@@ -424,9 +435,15 @@ Result<Frame> decode_payload(const FrameHeader& h, std::string_view payload,
   }
   Frame f;
   switch (h.type) {
-    case FrameType::kHandshake: f = get_handshake(r); break;
-    case FrameType::kHandshakeResponse: f = get_handshake_response(r); break;
-    case FrameType::kSnapshotChunk: f = get_snapshot_chunk(r); break;
+    case FrameType::kHandshake:
+      f = get_handshake(r);
+      break;
+    case FrameType::kHandshakeResponse:
+      f = get_handshake_response(r);
+      break;
+    case FrameType::kSnapshotChunk:
+      f = get_snapshot_chunk(r);
+      break;
     default:
       RAFTLOCK_ASSERT(is_message_type(static_cast<std::uint8_t>(h.type)));
       f = get_message(r, static_cast<MessageType>(h.type), limits);
@@ -441,10 +458,14 @@ Result<Frame> decode_payload(const FrameHeader& h, std::string_view payload,
 
 const char* frame_type_name(FrameType t) {
   switch (t) {
-    case FrameType::kHandshake: return "Handshake";
-    case FrameType::kHandshakeResponse: return "HandshakeResponse";
-    case FrameType::kSnapshotChunk: return "SnapshotChunk";
-    default: break;
+    case FrameType::kHandshake:
+      return "Handshake";
+    case FrameType::kHandshakeResponse:
+      return "HandshakeResponse";
+    case FrameType::kSnapshotChunk:
+      return "SnapshotChunk";
+    default:
+      break;
   }
   if (is_message_type(static_cast<std::uint8_t>(t))) {
     return message_type_name(static_cast<MessageType>(t));
@@ -460,10 +481,14 @@ bool is_known_frame_type(std::uint8_t t) {
 
 FrameType frame_type(const Frame& f) {
   switch (f.index()) {
-    case 0: return static_cast<FrameType>(std::get<Message>(f).type);
-    case 1: return FrameType::kHandshake;
-    case 2: return FrameType::kHandshakeResponse;
-    default: return FrameType::kSnapshotChunk;
+    case 0:
+      return static_cast<FrameType>(std::get<Message>(f).type);
+    case 1:
+      return FrameType::kHandshake;
+    case 2:
+      return FrameType::kHandshakeResponse;
+    default:
+      return FrameType::kSnapshotChunk;
   }
 }
 
@@ -512,10 +537,14 @@ Result<FrameHeader> decode_frame_header(std::string_view header, const CodecLimi
 
 Result<Bytes> encode_frame(const Frame& f, const CodecLimits& limits) {
   switch (f.index()) {
-    case 0: return encode_message_frame(std::get<Message>(f), limits);
-    case 1: return encode_handshake(std::get<Handshake>(f), limits);
-    case 2: return encode_handshake_response(std::get<HandshakeResponse>(f), limits);
-    default: return encode_snapshot_chunk(std::get<SnapshotChunk>(f), limits);
+    case 0:
+      return encode_message_frame(std::get<Message>(f), limits);
+    case 1:
+      return encode_handshake(std::get<Handshake>(f), limits);
+    case 2:
+      return encode_handshake_response(std::get<HandshakeResponse>(f), limits);
+    default:
+      return encode_snapshot_chunk(std::get<SnapshotChunk>(f), limits);
   }
 }
 
@@ -650,11 +679,11 @@ Status SnapshotAssembler::add(SnapshotChunk c) {
   } else if (!active_ || complete_ || c.from != head_.from || c.to != head_.to ||
              c.term != head_.term || c.index != head_.index || c.total != head_.total ||
              c.offset != data_.size()) {
-    const std::string what = "snapshot chunk at offset " + std::to_string(c.offset) + " " +
-                             describe(c) + " does not continue " +
-                             (active_ ? "the transfer " + describe(head_) + " at offset " +
-                                            std::to_string(data_.size())
-                                      : std::string("any transfer"));
+    const std::string what =
+        "snapshot chunk at offset " + std::to_string(c.offset) + " " + describe(c) +
+        " does not continue " +
+        (active_ ? "the transfer " + describe(head_) + " at offset " + std::to_string(data_.size())
+                 : std::string("any transfer"));
     active_ = complete_ = false;
     Bytes().swap(data_);
     return corrupt(what);

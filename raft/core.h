@@ -88,8 +88,9 @@ class Core {
 
   // Asks for a linearizable read point (T§6.4): a ReadState{index, context}
   // appears in a later Ready once the leader has confirmed its leadership with
-  // a quorum and has committed an entry of its term. Followers ask the leader.
-  // Errors: kNoLeader; kConflict if the leader has not committed in its term yet.
+  // a quorum and has committed an entry of its term: a leader that has not yet
+  // committed its no-op holds the read until it has. Followers ask the leader.
+  // `context` must be unique among pending reads. Errors: kNoLeader.
   Status read_index(Bytes context);
 
   // Hands leadership to `to` (or to the most up-to-date voter if 0) with

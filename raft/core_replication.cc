@@ -70,6 +70,14 @@ bool Core::send_append(NodeId to, bool send_if_empty) {
   auto prev_term = log_.term(prev);
   auto ents = log_.entries_from(pr.next, cfg_.max_msg_bytes, cfg_.max_msg_entries);
   if (!prev_term || !ents) {
+    // Anything but "compacted" is a storage failure: never paper over it.
+    for (ErrorCode c : {prev_term.code(), ents.code()}) {
+      RAFTLOCK_ASSERT_MSG(c != ErrorCode::kIo && c != ErrorCode::kCorruption,
+                          "the log could not be read");
+    }
+    if (prev_term.code() != ErrorCode::kCompacted && ents.code() != ErrorCode::kCompacted) {
+      return false;  // beyond our log: wait for the peer's next answer
+    }
     // The entries the follower needs were compacted: send the snapshot (§7).
     if (!pr.recent_active) return false;
     Snapshot snap = log_.snapshot();

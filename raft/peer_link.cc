@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
@@ -156,9 +157,10 @@ void PeerLink::on_connected() {
   socket_.set_option(tcp::no_delay(true), ignored);
   socket_.set_option(asio::socket_base::keep_alive(true), ignored);
   if (ctx_.options.unacked_timeout.count() > 0) {
-    using UserTimeout = asio::detail::socket_option::integer<IPPROTO_TCP, TCP_USER_TIMEOUT>;
-    socket_.set_option(UserTimeout(static_cast<int>(ctx_.options.unacked_timeout.count())),
-                       ignored);
+    // Linux-specific; Asio has no portable option for it. Best effort.
+    const unsigned timeout_ms = static_cast<unsigned>(ctx_.options.unacked_timeout.count());
+    (void)::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms,
+                       sizeof timeout_ms);
   }
   const Handshake h{.cluster = ctx_.cluster,
                     .sender = ctx_.self,
@@ -267,7 +269,7 @@ void PeerLink::fail(const std::string& why, bool refused) {
   const bool waiting = lost > 0 || !queue_.empty();
   // A peer that stays down is retried every backoff_max: warn once, then debug.
   const std::string text =
-      "transport: " + describe() + ": " + why + "; retrying in " + ms(backoff_);
+      "transport: " + describe() + ": " + why + "; backing off " + ms(backoff_);
   if (refused || established || !failing_) {
     ctx_.log.warn(text);
   } else {

@@ -16,6 +16,16 @@ using boost::system::error_code;
 
 namespace {
 constexpr std::chrono::milliseconds kAcceptRetry{100};
+
+// "0.0.0.0:p" or "[::]:p": fine to listen on, useless to advertise.
+bool dials_nowhere(const std::string& address) {
+  const Result<HostPort> hp = parse_host_port(address);
+  if (!hp) return false;
+  error_code ec;
+  const asio::ip::address ip = asio::ip::make_address(hp->host, ec);
+  return !ec && ip.is_unspecified();
+}
+
 }  // namespace
 
 TcpTransport::TcpTransport(asio::io_context& io, NodeId self, std::string cluster,
@@ -67,7 +77,7 @@ Status TcpTransport::listen(const std::string& host, std::uint16_t port) {
   port_ = acceptor_.local_endpoint(ec).port();
   if (ec) return failed("find the port of");
 
-  Result<HostPort> advertised = parse_host_port(ctx_.peer_address);
+  const Result<HostPort> advertised = parse_host_port(ctx_.peer_address);
   if (ctx_.peer_address.empty()) {
     ctx_.peer_address = format_host_port(host, port_);
   } else if (advertised && advertised->port == 0) {
@@ -75,6 +85,10 @@ Status TcpTransport::listen(const std::string& host, std::uint16_t port) {
   }
   ctx_.log.info("transport: listening for peers on " + format_host_port(host, port_) +
                 ", advertising " + ctx_.peer_address);
+  if (dials_nowhere(ctx_.peer_address)) {
+    ctx_.log.warn("transport: advertising " + ctx_.peer_address +
+                  ", which peers cannot dial; pass the address they should use");
+  }
   accept();
   return Status::ok();
 }

@@ -57,12 +57,12 @@ Result<DaemonOptions> parse_daemon_options(int argc, const char* const* argv,
   DaemonOptions o;
   std::string http = o.listen_http.to_string(), peer = o.listen_peer.to_string();
   std::string initial, level = "info", config;
-  std::uint64_t id = o.id;
+  std::string id_text = std::to_string(o.id);
   po::options_description desc("raftlockd options");
   desc.add_options()
       ("help,h", "show this help")
       ("config", po::value(&config), "read settings from FILE (name = value lines; flags override)")
-      ("id", po::value(&id)->default_value(o.id), "this node's id (a positive integer)")
+      ("id", po::value(&id_text)->default_value(id_text), "this node's id (a positive integer)")
       ("data-dir", po::value(&o.data_dir)->default_value(o.data_dir), "where the SQLite database lives")
       ("listen-http", po::value(&http)->default_value(http), "client API HOST:PORT")
       ("listen-peer", po::value(&peer)->default_value(peer), "peer protocol HOST:PORT")
@@ -92,7 +92,10 @@ Result<DaemonOptions> parse_daemon_options(int argc, const char* const* argv,
     *help_text = os.str();
     return o;
   }
-  if (id == 0) return invalid("--id must be a positive integer");
+  std::uint64_t id = 0;
+  if (!parse_u64(id_text, &id) || id == 0 || id > (std::uint64_t{1} << 62)) {
+    return invalid("--id must be a positive integer, got '" + id_text + "'");
+  }
   o.id = id;
   auto h = parse_host_port(http, true);
   if (!h) return invalid("--listen-http: " + h.status().message());

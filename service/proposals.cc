@@ -28,7 +28,8 @@ void Proposals::propose(const std::string& op, nlohmann::json args,
     return;
   }
   const std::string req = std::to_string(node_.id()) + "-" + std::to_string(++seq_) + "-" + random_id();
-  Status s = node_.propose(encode_command(op, req, std::move(args)));
+  raft::Bytes data = encode_command(op, req, std::move(args));
+  Status s = node_.propose(data);
   if (!s.is_ok()) {
     // Refused before anything entered the log: safe to report as not applied.
     done(error_result(s.code() == ErrorCode::kLimitExceeded ? "overloaded" : "no_leader",
@@ -37,6 +38,7 @@ void Proposals::propose(const std::string& op, nlohmann::json args,
   }
   Waiter w;
   w.done = std::move(done);
+  w.data = std::move(data);
   w.timer = std::make_unique<boost::asio::steady_timer>(io_, timeout);
   w.timer->async_wait([this, req](const boost::system::error_code& ec) {
     if (ec) return;
@@ -49,6 +51,10 @@ void Proposals::propose(const std::string& op, nlohmann::json args,
 void Proposals::on_result(const CommandResult& r) {
   if (r.req.empty()) return;
   finish(r.req, r);
+}
+
+void Proposals::on_leader_change() {
+  for (const auto& [req, w] : waiters_) (void)node_.propose(w.data);
 }
 
 void Proposals::finish(const std::string& req, const CommandResult& r) {

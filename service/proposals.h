@@ -34,6 +34,11 @@ class Proposals {
   // only the ones proposed here have a waiter).
   void on_result(const CommandResult& r);
 
+  // A new leader is known: proposals still waiting may have died with the old
+  // one (forwarded, or appended but never replicated), so propose them again.
+  // The state machine remembers request ids, so none takes effect twice.
+  void on_leader_change();
+
   // An unguessable id (64 random bits, hex) for sessions and the like.
   std::string random_id();
   std::size_t pending() const { return waiters_.size(); }
@@ -41,6 +46,7 @@ class Proposals {
  private:
   struct Waiter {
     Done done;
+    raft::Bytes data;
     std::unique_ptr<boost::asio::steady_timer> timer;
   };
   void finish(const std::string& req, const CommandResult& r);

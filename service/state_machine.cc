@@ -65,6 +65,13 @@ void SqliteStateMachine::apply(const std::vector<Entry>& entries) {
     }
     applied_ = e.index;
   }
+  if (applied_ > kRequestWindow) {
+    // Deterministic pruning: every node forgets the same requests at the same index.
+    auto prune = db_->prepare_persistent("DELETE FROM sm_requests WHERE applied_index <= ?1");
+    check(prune.status(), "prepare prune");
+    check(prune.value().bind_uint64(1, applied_ - kRequestWindow), "bind");
+    check(prune.value().run(), "prune requests");
+  }
   auto st = db_->prepare_persistent(
       "INSERT INTO sm_meta (id, applied_index) VALUES (1, ?1) "
       "ON CONFLICT (id) DO UPDATE SET applied_index = excluded.applied_index");
@@ -136,15 +143,57 @@ CommandResult SqliteStateMachine::apply_command(Index index, const raft::Bytes& 
     r.error_message = c.status().message();
     return r;
   }
-  if (c->op == "session.create") return create_session(index, *c);
-  if (c->op == "session.close") return close_session(index, *c);
-  if (c->op == "noop") {
+  if (!c->req.empty()) {
+    // A command re-proposed after a leader change (or retried) takes effect once.
+    if (auto earlier = earlier_result(c->req)) return *earlier;
+  }
+  CommandResult r = execute(index, *c);
+  if (!c->req.empty()) remember_result(r);
+  return r;
+}
+
+CommandResult SqliteStateMachine::execute(Index index, const Command& c) {
+  if (c.op == "session.create") return create_session(index, c);
+  if (c.op == "session.close") return close_session(index, c);
+  if (c.op == "noop") {
     CommandResult r;
     r.index = index;
-    r.req = c->req;
+    r.req = c.req;
     return r;
   }
-  return error_result(index, *c, "invalid_command", "unknown command " + c->op);
+  return error_result(index, c, "invalid_command", "unknown command " + c.op);
+}
+
+std::optional<CommandResult> SqliteStateMachine::earlier_result(const std::string& req) const {
+  auto st = db_->prepare_persistent("SELECT applied_index, result FROM sm_requests WHERE req = ?1");
+  check(st.status(), "prepare request lookup");
+  storage::Statement& s = st.value();
+  storage::ResetOnExit reset(s);
+  check(s.bind_text(1, req), "bind");
+  auto row = s.step();
+  check(row.status(), "read request");
+  if (!*row) return std::nullopt;
+  json j = json::parse(s.column_text(1), nullptr, false);
+  CommandResult r;
+  r.index = s.column_uint64(0);
+  r.req = req;
+  r.ok = j.value("ok", true);
+  r.error_code = j.value("code", "");
+  r.error_message = j.value("message", "");
+  r.body = j.contains("body") ? j["body"] : json::object();
+  return r;
+}
+
+void SqliteStateMachine::remember_result(const CommandResult& r) {
+  const std::string result = json{{"ok", r.ok}, {"code", r.error_code}, {"message", r.error_message},
+                                  {"body", r.body}}.dump();
+  auto st = db_->prepare_persistent(
+      "INSERT OR REPLACE INTO sm_requests (req, applied_index, result) VALUES (?1, ?2, ?3)");
+  check(st.status(), "prepare remember");
+  check(st.value().bind_text(1, r.req), "bind");
+  check(st.value().bind_uint64(2, r.index), "bind");
+  check(st.value().bind_text(3, result), "bind");
+  check(st.value().run(), "remember request");
 }
 
 CommandResult SqliteStateMachine::create_session(Index index, const Command& c) {
@@ -244,6 +293,18 @@ raft::Bytes SqliteStateMachine::snapshot_image() {
                                {"lock_delay_ms", s.lock_delay_ms}, {"create_index", s.create_index},
                                {"modify_index", s.modify_index}});
   }
+  img["requests"] = json::array();
+  {
+    auto st = db_->prepare("SELECT req, applied_index, result FROM sm_requests ORDER BY req");
+    check(st.status(), "prepare requests");
+    storage::Statement& q = st.value();
+    while (true) {
+      auto row = q.step();
+      check(row.status(), "read requests");
+      if (!*row) break;
+      img["requests"].push_back({q.column_text(0), q.column_uint64(1), q.column_text(2)});
+    }
+  }
   return img.dump();
 }
 
@@ -251,23 +312,41 @@ void SqliteStateMachine::restore(const raft::Snapshot& snapshot) {
   json img = json::parse(snapshot.data, nullptr, false);
   RAFTLOCK_ASSERT_MSG(img.is_object(), "snapshot image is not a state machine image");
   check(db_->begin(storage::TransactionMode::kImmediate), "begin restore");
-  check(db_->exec("DELETE FROM sm_members; DELETE FROM sm_sessions;"), "clear");
+  check(db_->exec("DELETE FROM sm_members; DELETE FROM sm_sessions; DELETE FROM sm_requests;"),
+        "clear");
+  if (img.contains("requests")) {
+    for (const json& q : img["requests"]) {
+      const std::string req = q[0].get<std::string>();
+      const std::string result = q[2].get<std::string>();
+      auto st = db_->prepare("INSERT INTO sm_requests (req, applied_index, result) VALUES (?1, ?2, ?3)");
+      check(st.status(), "prepare");
+      check(st.value().bind_text(1, req), "bind");
+      check(st.value().bind_uint64(2, q[1].get<Index>()), "bind");
+      check(st.value().bind_text(3, result), "bind");
+      check(st.value().run(), "restore request");
+    }
+  }
   for (const json& m : img["members"]) {
+    // bind_text does not copy: the strings must outlive run().
+    const std::string peer = m["peer"].get<std::string>();
+    const std::string http = m["http"].get<std::string>();
     auto st = db_->prepare("INSERT INTO sm_members (id, peer, http, voter) VALUES (?1, ?2, ?3, ?4)");
     check(st.status(), "prepare");
     check(st.value().bind_uint64(1, m["id"].get<raft::NodeId>()), "bind");
-    check(st.value().bind_text(2, m["peer"].get<std::string>()), "bind");
-    check(st.value().bind_text(3, m["http"].get<std::string>()), "bind");
+    check(st.value().bind_text(2, peer), "bind");
+    check(st.value().bind_text(3, http), "bind");
     check(st.value().bind_int64(4, m["voter"].get<bool>() ? 1 : 0), "bind");
     check(st.value().run(), "restore member");
   }
   for (const json& s : img["sessions"]) {
+    const std::string id = s["id"].get<std::string>();
+    const std::string name = s["name"].get<std::string>();
     auto st = db_->prepare(
         "INSERT INTO sm_sessions (id, name, ttl_ms, lock_delay_ms, create_index, modify_index) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     check(st.status(), "prepare");
-    check(st.value().bind_text(1, s["id"].get<std::string>()), "bind");
-    check(st.value().bind_text(2, s["name"].get<std::string>()), "bind");
+    check(st.value().bind_text(1, id), "bind");
+    check(st.value().bind_text(2, name), "bind");
     check(st.value().bind_int64(3, s["ttl_ms"].get<std::int64_t>()), "bind");
     check(st.value().bind_int64(4, s["lock_delay_ms"].get<std::int64_t>()), "bind");
     check(st.value().bind_uint64(5, s["create_index"].get<Index>()), "bind");

@@ -7,7 +7,8 @@
 //
 // Tables (storage/schema.cc, migration 2): sm_meta (applied index),
 // sm_members (cluster members and their addresses, from configuration
-// entries), sm_sessions.
+// entries), sm_requests (results of recent commands by request id, so a
+// command proposed twice takes effect once), sm_sessions.
 #pragma once
 
 #include <functional>
@@ -41,6 +42,10 @@ struct SessionRow {
 
 class SqliteStateMachine final : public raft::StateMachine {
  public:
+  // How many entries a request id is remembered for: a retry of a command
+  // within this window returns the first result instead of applying again.
+  static constexpr raft::Index kRequestWindow = 20000;
+
   using ResultHandler = std::function<void(const CommandResult&)>;
 
   // Opens the state machine's view of the node database at `path` (which the
@@ -63,6 +68,9 @@ class SqliteStateMachine final : public raft::StateMachine {
   explicit SqliteStateMachine(std::unique_ptr<storage::Database> db) : db_(std::move(db)) {}
   Status load();
   CommandResult apply_command(raft::Index index, const raft::Bytes& data);
+  CommandResult execute(raft::Index index, const Command& c);
+  std::optional<CommandResult> earlier_result(const std::string& req) const;
+  void remember_result(const CommandResult& r);
   void apply_conf_change(raft::Index index, const raft::Bytes& data);
   CommandResult create_session(raft::Index index, const Command& c);
   CommandResult close_session(raft::Index index, const Command& c);

@@ -46,6 +46,11 @@ CREATE TABLE sm_members (
   http  TEXT NOT NULL,        -- host:port of the HTTP API, '' if not known
   voter INTEGER NOT NULL
 ) STRICT;
+CREATE TABLE sm_requests (
+  req           TEXT PRIMARY KEY,  -- request id of an applied command
+  applied_index INTEGER NOT NULL,
+  result        TEXT NOT NULL      -- the result it produced (JSON)
+) STRICT;
 CREATE TABLE sm_sessions (
   id            TEXT PRIMARY KEY,
   name          TEXT NOT NULL,
@@ -58,7 +63,7 @@ CREATE TABLE sm_sessions (
 
 constexpr Migration kNodeMigrations[] = {
     {1, "raft log, hard state, snapshot", kRaftLogV1},
-    {2, "state machine: meta, members, sessions", kStateMachineV2},
+    {2, "state machine: meta, members, requests, sessions", kStateMachineV2},
 };
 
 constexpr std::string_view kCreateVersionTable =

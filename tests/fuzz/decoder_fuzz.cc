@@ -29,17 +29,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   rr::CodecLimits limits;
   if (control & 8) {
-    limits = rr::CodecLimits{
-        .frame_bytes_max = 600, .entries_per_message_max = 3, .members_max = 2, .context_bytes_max = 8};
+    limits = rr::CodecLimits{.frame_bytes_max = 600,
+                             .entries_per_message_max = 3,
+                             .members_max = 2,
+                             .context_bytes_max = 8};
   }
   std::uint32_t state = control * 2654435761u + 1;
   const int mode = (control >> 1) & 3;
   rr::testing::check_decoder(stream, limits, [&](std::size_t left) -> std::size_t {
     switch (mode) {
-      case 0: return left;
-      case 1: return 1;
-      case 2: return 7;
-      default: state = state * 1103515245u + 12345u; return 1 + (state >> 16) % 64;
+      case 0:
+        return left;
+      case 1:
+        return 1;
+      case 2:
+        return 7;
+      default:
+        state = state * 1103515245u + 12345u;
+        return 1 + (state >> 16) % 64;
     }
   });
   return 0;

@@ -49,9 +49,11 @@ DecodeOutcome check_decoder(std::string_view input, const CodecLimits& limits, P
     for (;;) {
       Result<std::optional<Frame>> r = decoder.next();
       if (!r) {
-        if (r.code() != ErrorCode::kCorruption) contract_violated("error " + r.status().to_string());
+        if (r.code() != ErrorCode::kCorruption)
+          contract_violated("error " + r.status().to_string());
         Result<std::optional<Frame>> again = decoder.next();
-        if (!decoder.failed() || again.is_ok() || again.status().message() != r.status().message()) {
+        if (!decoder.failed() || again.is_ok() ||
+            again.status().message() != r.status().message()) {
           contract_violated("error not sticky: " + r.status().to_string());
         }
         out.failed = true;

@@ -33,7 +33,8 @@ Bytes encode_or_die(const Frame& f) {
 
 void put_u32(Bytes& s, std::size_t at, std::uint32_t v) {
   if (at + 4 > s.size()) return;
-  for (int k = 0; k < 4; ++k) s[at + k] = static_cast<char>(v >> (24 - 8 * k));
+  for (int k = 0; k < 4; ++k)
+    s[at + k] = static_cast<char>(v >> (24 - 8 * k));
 }
 
 // Valid frames back to back, and where each one starts.
@@ -54,14 +55,22 @@ Stream valid_stream(FrameGen& gen) {
 
 std::uint32_t interesting_u32(FrameGen& gen, std::size_t remaining) {
   switch (gen.below(8)) {
-    case 0: return 0;
-    case 1: return 1;
-    case 2: return 0xFFFFFFFFu;
-    case 3: return 0x80000000u;
-    case 4: return static_cast<std::uint32_t>(remaining);
-    case 5: return static_cast<std::uint32_t>(remaining + 1);
-    case 6: return static_cast<std::uint32_t>(remaining - std::min<std::size_t>(remaining, 1));
-    default: return static_cast<std::uint32_t>(gen.rng()());
+    case 0:
+      return 0;
+    case 1:
+      return 1;
+    case 2:
+      return 0xFFFFFFFFu;
+    case 3:
+      return 0x80000000u;
+    case 4:
+      return static_cast<std::uint32_t>(remaining);
+    case 5:
+      return static_cast<std::uint32_t>(remaining + 1);
+    case 6:
+      return static_cast<std::uint32_t>(remaining - std::min<std::size_t>(remaining, 1));
+    default:
+      return static_cast<std::uint32_t>(gen.rng()());
   }
 }
 
@@ -71,7 +80,8 @@ void mutate(FrameGen& gen, Stream& s) {
   switch (gen.below(8)) {
     case 0: {  // bit flips
       const std::uint64_t n = 1 + gen.below(4);
-      for (std::uint64_t k = 0; k < n; ++k) b[gen.below(b.size())] ^= static_cast<char>(1 << gen.below(8));
+      for (std::uint64_t k = 0; k < n; ++k)
+        b[gen.below(b.size())] ^= static_cast<char>(1 << gen.below(8));
       break;
     }
     case 1:  // truncation
@@ -125,7 +135,8 @@ Bytes make_input(FrameGen& gen) {
   }
   Stream s = valid_stream(gen);
   const std::uint64_t mutations = kind == 2 ? 0 : 1 + gen.below(3);
-  for (std::uint64_t k = 0; k < mutations; ++k) mutate(gen, s);
+  for (std::uint64_t k = 0; k < mutations; ++k)
+    mutate(gen, s);
   if (gen.below(2)) fix_frames(s.bytes);
   return s.bytes;
 }
@@ -151,8 +162,10 @@ int run(std::uint64_t iterations, std::uint64_t seed) {
                static_cast<unsigned long long>(seed), static_cast<unsigned long long>(iterations));
   const auto start = std::chrono::steady_clock::now();
   FrameGen gen(seed);
-  const CodecLimits small{
-      .frame_bytes_max = 600, .entries_per_message_max = 3, .members_max = 2, .context_bytes_max = 8};
+  const CodecLimits small{.frame_bytes_max = 600,
+                          .entries_per_message_max = 3,
+                          .members_max = 2,
+                          .context_bytes_max = 8};
   std::uint64_t frames = 0, clean = 0, header_errors = 0, crc_errors = 0, payload_errors = 0;
   for (std::uint64_t i = 0; i < iterations; ++i) {
     const Bytes input = make_input(gen);
@@ -160,9 +173,12 @@ int run(std::uint64_t iterations, std::uint64_t seed) {
     const std::uint64_t mode = gen.below(4);
     const DecodeOutcome out = check_decoder(input, limits, [&](std::size_t left) -> std::size_t {
       switch (mode) {
-        case 0: return left;
-        case 1: return input.size() < 400 ? 1 : left;
-        default: return 1 + gen.below(std::min<std::size_t>(left, 1 + gen.below(64)));
+        case 0:
+          return left;
+        case 1:
+          return input.size() < 400 ? 1 : left;
+        default:
+          return 1 + gen.below(std::min<std::size_t>(left, 1 + gen.below(64)));
       }
     });
     frames += out.frames;
@@ -179,7 +195,8 @@ int run(std::uint64_t iterations, std::uint64_t seed) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf(
-      "codec_decoder_stress: %llu inputs in %.1f s: %llu frames decoded; %llu inputs ended cleanly, "
+      "codec_decoder_stress: %llu inputs in %.1f s: %llu frames decoded; %llu inputs ended "
+      "cleanly, "
       "%llu failed in a header, %llu on a CRC, %llu in a payload\n",
       static_cast<unsigned long long>(iterations), seconds, static_cast<unsigned long long>(frames),
       static_cast<unsigned long long>(clean), static_cast<unsigned long long>(header_errors),

@@ -25,24 +25,31 @@ class FrameGen {
 
   std::uint64_t u64() {
     switch (below(5)) {
-      case 0: return below(4);
-      case 1: return below(1000);
-      case 2: return std::numeric_limits<std::uint64_t>::max() - below(3);
-      case 3: return std::uint64_t{1} << below(64);
-      default: return rng_();
+      case 0:
+        return below(4);
+      case 1:
+        return below(1000);
+      case 2:
+        return std::numeric_limits<std::uint64_t>::max() - below(3);
+      case 3:
+        return std::uint64_t{1} << below(64);
+      default:
+        return rng_();
     }
   }
 
   Bytes bytes(std::size_t max_size) {
     Bytes b(below(max_size + 1), '\0');
-    for (char& c : b) c = static_cast<char>(rng_());
+    for (char& c : b)
+      c = static_cast<char>(rng_());
     return b;
   }
 
   std::set<NodeId> members() {
     std::set<NodeId> ids;
     const std::uint64_t n = below(6);
-    for (std::uint64_t k = 0; k < n; ++k) ids.insert(below(2) ? 1 + below(9) : std::max<NodeId>(1, u64()));
+    for (std::uint64_t k = 0; k < n; ++k)
+      ids.insert(below(2) ? 1 + below(9) : std::max<NodeId>(1, u64()));
     return ids;
   }
 
@@ -83,7 +90,8 @@ class FrameGen {
                      .sender = u64(),
                      .receiver = u64(),
                      .protocol_version = static_cast<std::uint8_t>(1 + below(255)),
-                     .http_address = bytes(below(8) == 0 ? kAddressBytesMax : 20)};
+                     .http_address = bytes(below(8) == 0 ? kAddressBytesMax : 20),
+                     .peer_address = bytes(below(8) == 0 ? kAddressBytesMax : 20)};
   }
 
   HandshakeResponse handshake_response() {
@@ -103,10 +111,14 @@ class FrameGen {
   // Any frame; messages more often, as on a real connection.
   Frame frame() {
     switch (below(8)) {
-      case 0: return handshake();
-      case 1: return handshake_response();
-      case 2: return snapshot_chunk();
-      default: return message();
+      case 0:
+        return handshake();
+      case 1:
+        return handshake_response();
+      case 2:
+        return snapshot_chunk();
+      default:
+        return message();
     }
   }
 
@@ -126,7 +138,8 @@ inline void fix_frames(Bytes& s) {
     const std::uint64_t len = (std::uint64_t{p[0]} << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
     if (s.size() - at - kFrameHeaderBytes < len) return;
     const std::uint32_t crc = crc32c(std::string_view(s).substr(at + kFrameHeaderBytes, len));
-    for (int k = 0; k < 4; ++k) s[at + 12 + k] = static_cast<char>(crc >> (24 - 8 * k));
+    for (int k = 0; k < 4; ++k)
+      s[at + 12 + k] = static_cast<char>(crc >> (24 - 8 * k));
     at += kFrameHeaderBytes + len;
   }
 }

@@ -69,10 +69,12 @@ bool mentions(const Status& s, const std::string& what) {
 }
 
 void set_u32(Bytes& b, std::size_t at, std::uint32_t v) {
-  for (int k = 0; k < 4; ++k) b[at + k] = static_cast<char>(v >> (24 - 8 * k));
+  for (int k = 0; k < 4; ++k)
+    b[at + k] = static_cast<char>(v >> (24 - 8 * k));
 }
 void set_u64(Bytes& b, std::size_t at, std::uint64_t v) {
-  for (int k = 0; k < 8; ++k) b[at + k] = static_cast<char>(v >> (56 - 8 * k));
+  for (int k = 0; k < 8; ++k)
+    b[at + k] = static_cast<char>(v >> (56 - 8 * k));
 }
 
 // Rewrites the length and CRC fields to match the payload that follows.
@@ -94,7 +96,8 @@ std::vector<Frame> samples() {
   for (int t = 1; t <= 13; ++t) {
     Message m = gen.message(static_cast<MessageType>(t));
     m.entries.resize(std::min<std::size_t>(m.entries.size(), 2));
-    for (Entry& e : m.entries) e.data.resize(std::min<std::size_t>(e.data.size(), 8));
+    for (Entry& e : m.entries)
+      e.data.resize(std::min<std::size_t>(e.data.size(), 8));
     m.snapshot.data.resize(std::min<std::size_t>(m.snapshot.data.size(), 8));
     out.push_back(m);
   }
@@ -119,12 +122,12 @@ TEST_CASE("codec: a heartbeat frame, byte by byte as in docs/protocol.md") {
   CHECK(frame.substr(0, 12) == expected);
   CHECK(frame.substr(12, 4) == std::string("\xdb\x73\x65\xaa", 4));  // CRC-32C of the payload
   Bytes payload(104, '\0');
-  payload[0] = 7;             // type again
-  set_u64(payload, 1, 1);     // from
-  set_u64(payload, 9, 2);     // to
-  set_u64(payload, 17, 5);    // term
-  set_u64(payload, 41, 9);    // commit
-  set_u32(payload, 98, 2);    // context length, after the empty entries and snapshot
+  payload[0] = 7;           // type again
+  set_u64(payload, 1, 1);   // from
+  set_u64(payload, 9, 2);   // to
+  set_u64(payload, 17, 5);  // term
+  set_u64(payload, 41, 9);  // commit
+  set_u32(payload, 98, 2);  // context length, after the empty entries and snapshot
   payload[102] = 'r';
   payload[103] = '1';
   CHECK(frame.substr(kFrameHeaderBytes) == payload);
@@ -147,13 +150,14 @@ TEST_CASE("codec: every message type round-trips with random field values") {
 TEST_CASE("codec: handshake, handshake response and snapshot chunk round-trip") {
   FrameGen gen(kSeed + 1);
   for (int k = 0; k < 300; ++k) {
-    for (const Frame& f : {Frame(gen.handshake()), Frame(gen.handshake_response()),
-                           Frame(gen.snapshot_chunk())}) {
+    for (const Frame& f :
+         {Frame(gen.handshake()), Frame(gen.handshake_response()), Frame(gen.snapshot_chunk())}) {
       CHECK(decode_one(encode(f)) == f);
     }
   }
-  const Handshake longest{std::string(kClusterNameBytesMax, 'c'), 1, 2, 255,
-                          std::string(kAddressBytesMax, 'a'), std::string(kAddressBytesMax, 'p')};
+  const Handshake longest{
+      std::string(kClusterNameBytesMax, 'c'), 1, 2, 255, std::string(kAddressBytesMax, 'a'),
+      std::string(kAddressBytesMax, 'p')};
   CHECK(decode_one(encode(longest)) == Frame(longest));
 }
 
@@ -330,28 +334,31 @@ TEST_CASE("codec: inner fields are checked against limits, ranges and the bytes 
 
   CHECK(mentions(decode_error(patched(kReject, [](Bytes& b, std::size_t at) { b[at] = 2; })),
                  "reject is 2, not 0 or 1 at payload offset 49"));
-  CHECK(mentions(decode_error(patched(kFirstEntry + 16, [](Bytes& b, std::size_t at) { b[at] = 3; })),
-                 "entry type 3 unknown"));
-  CHECK(mentions(decode_error(patched(kEntryCount,
-                                      [](Bytes& b, std::size_t at) { set_u32(b, at, 0xFFFFFFFF); })),
+  CHECK(
+      mentions(decode_error(patched(kFirstEntry + 16, [](Bytes& b, std::size_t at) { b[at] = 3; })),
+               "entry type 3 unknown"));
+  CHECK(mentions(decode_error(patched(
+                     kEntryCount, [](Bytes& b, std::size_t at) { set_u32(b, at, 0xFFFFFFFF); })),
                  "entry count 4294967295 exceeds the limit"));
-  CHECK(mentions(decode_error(patched(kEntryCount, [](Bytes& b, std::size_t at) { set_u32(b, at, 9); })),
-                 "entry count 9 exceeds the"));
+  CHECK(mentions(
+      decode_error(patched(kEntryCount, [](Bytes& b, std::size_t at) { set_u32(b, at, 9); })),
+      "entry count 9 exceeds the"));
   CHECK(mentions(decode_error(patched(kFirstEntry + 17,
                                       [](Bytes& b, std::size_t at) { set_u32(b, at, 1000); })),
                  "entry data length 1000 exceeds the"));
   CHECK(mentions(decode_error(frame, CodecLimits{.entries_per_message_max = 1}),
                  "entry count 2 exceeds the limit 1"));
-  CHECK(mentions(decode_error(frame, CodecLimits{.members_max = 2}),
-                 "voters 3 exceeds the limit 2"));
+  CHECK(
+      mentions(decode_error(frame, CodecLimits{.members_max = 2}), "voters 3 exceeds the limit 2"));
 
   // Voters start after the entries (21 + 3 and 21 bytes) and the snapshot index and term.
   const std::size_t voters = kFirstEntry + 24 + 21 + 16;
-  CHECK(mentions(decode_error(patched(voters + 4 + 8,
-                                      [](Bytes& b, std::size_t at) { set_u64(b, at, 1); })),
-                 "voters not strictly ascending"));
-  CHECK(mentions(decode_error(patched(voters + 4, [](Bytes& b, std::size_t at) { set_u64(b, at, 0); })),
-                 "voters contain node 0"));
+  CHECK(mentions(
+      decode_error(patched(voters + 4 + 8, [](Bytes& b, std::size_t at) { set_u64(b, at, 1); })),
+      "voters not strictly ascending"));
+  CHECK(mentions(
+      decode_error(patched(voters + 4, [](Bytes& b, std::size_t at) { set_u64(b, at, 0); })),
+      "voters contain node 0"));
 
   Message ctx{.type = MessageType::kReadIndex, .from = 4};
   ctx.context = Bytes(9, 'c');
@@ -414,8 +421,9 @@ TEST_CASE("codec: the encoder refuses what the decoder would") {
         ErrorCode::kLimitExceeded);
   CHECK(encode_frame(Handshake{"c", 1, 2, 1, std::string(256, 'a')}).code() ==
         ErrorCode::kLimitExceeded);
-  CHECK(encode_frame(Handshake{"c", 1, 2, 1, "h:1", std::string(kAddressBytesMax + 1, 'p')})
-            .code() == ErrorCode::kLimitExceeded);
+  CHECK(
+      encode_frame(Handshake{"c", 1, 2, 1, "h:1", std::string(kAddressBytesMax + 1, 'p')}).code() ==
+      ErrorCode::kLimitExceeded);
   CHECK(encode_frame(Handshake{"c", 1, 2, 0, "h:1"}).code() == ErrorCode::kInvalidArgument);
   CHECK(encode_frame(HandshakeResponse{false, std::string(kReasonBytesMax + 1, 'r')}).code() ==
         ErrorCode::kLimitExceeded);
@@ -441,7 +449,8 @@ Message big_snapshot(FrameGen& gen, std::size_t bytes) {
 Result<Message> transfer(const std::vector<Frame>& frames, SnapshotAssembler& assembler) {
   Bytes stream;
   const Message heartbeat{.type = MessageType::kHeartbeat, .from = 1, .to = 2, .term = 3};
-  for (const Frame& f : frames) stream += encode(f) + encode(heartbeat);
+  for (const Frame& f : frames)
+    stream += encode(f) + encode(heartbeat);
   Decoded d = decode_all(stream);
   REQUIRE(d.error.is_ok());
   REQUIRE(d.frames.size() == 2 * frames.size());

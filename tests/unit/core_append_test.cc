@@ -184,6 +184,7 @@ TEST_CASE("the leader ignores a stale rejection (pitfall 17)") {
   h->step(append_resp(4, 1, 8, 11));
   REQUIRE(h->status().peers.at(4).match == 11);
   const Index next = h->status().peers.at(4).next;
+  h->take_messages();
   // A rejection of an older probe arrives late (duplicated by the network).
   h->step(append_resp(4, 1, 8, 10, true, 10, 6));
   CHECK(h->status().peers.at(4).match == 11);
@@ -251,6 +252,50 @@ TEST_CASE("the leader appends forwarded proposals in its own term") {
     CHECK(m.entries[0].data == "fwd");
     CHECK(m.entries[0].index == st.last_index + 1);
   }
+}
+
+int appends_with_entries(const std::vector<Message>& ms) {
+  int n = 0;
+  for (const Message& m : ms)
+    n += m.type == MessageType::kAppend && !m.entries.empty();
+  return n;
+}
+
+TEST_CASE("flow control: at most max_inflight_msgs appends in flight to a replicating peer") {
+  Config c = unit_config(1);
+  c.max_inflight_msgs = 2;
+  auto h = Harness::with_config(c);
+  h->elect();
+  h->ack_all();  // 2 and 3 now replicate
+  REQUIRE(std::string(h->status().peers.at(2).state) == "replicate");
+  const Term t = h->status().term;
+  for (int k = 0; k < 5; ++k)
+    CHECK_OK(h->propose("p" + std::to_string(k)));
+  std::vector<Message> to2 = h->take(MessageType::kAppend, 2);
+  CHECK(appends_with_entries(to2) == 2);
+  // An acknowledgement frees a slot: the rest goes out.
+  REQUIRE_FALSE(to2.empty());
+  const Message& first = to2.front();
+  h->step(append_resp(2, 1, t, first.entries.back().index));
+  std::vector<Message> more = h->take(MessageType::kAppend, 2);
+  CHECK(appends_with_entries(more) >= 1);
+  CHECK(appends_with_entries(more) <= 2);
+}
+
+TEST_CASE("flow control: a probing peer gets one append until it answers") {
+  Harness h(1);
+  h.elect();  // its first append to 3 is the outstanding probe
+  h.step(append_resp(2, 1, h.status().term, h.status().last_index));
+  h.take_messages();
+  REQUIRE(std::string(h.status().peers.at(3).state) == "probe");
+  for (int k = 0; k < 3; ++k)
+    CHECK_OK(h.propose("p" + std::to_string(k)));
+  CHECK(appends_with_entries(h.take(MessageType::kAppend, 3)) == 0);
+  // Its answer to a heartbeat releases the next probe: one append.
+  h.tick();
+  h.take_messages();
+  h.step(heartbeat_resp(3, 1, h.status().term));
+  CHECK(h.take(MessageType::kAppend, 3).size() == 1);
 }
 
 }  // namespace
