@@ -95,10 +95,13 @@ TEST_CASE("Figure 7: the term-8 leader makes every follower's log equal to its o
       rejected[m.from].insert(m.index);
   }
   const std::map<NodeId, std::size_t> bound = {{2, 1}, {3, 1}, {4, 0}, {5, 0}, {6, 2}, {7, 2}};
+  std::string seen;
   for (const auto& [id, b] : bound) {
     CAPTURE(id);
     CHECK(rejected[id].size() <= b);
+    seen += " " + std::string(servers()[id - 1].name) + "=" + std::to_string(rejected[id].size());
   }
+  MESSAGE("rejected probes per follower:" << seen);
 }
 
 TEST_CASE("Figure 7: only servers with a log at least as up-to-date as a majority's can win") {

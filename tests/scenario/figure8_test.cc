@@ -43,10 +43,10 @@ bool is_append(const Message& m) {
 // Runs (a), (b) and (c). Leaves S1 leading term 4, S5 down.
 void run_to_c(Network& net) {
   // (a) S1 leads term 2 and its entry (2,t2) reaches S2 only.
+  net.add_drop_rule([](const Message& m) { return is_append(m) && m.from == 1 && m.to != 2; });
   net.campaign(1);
   REQUIRE(net.status(1).role == Role::kLeader);
   REQUIRE(net.status(1).term == 2);
-  net.add_drop_rule([](const Message& m) { return is_append(m) && m.from == 1 && m.to != 2; });
   net.tick(1, 3);
   CHECK(net.node(1).log_terms() == "1 2");
   CHECK(net.node(2).log_terms() == "1 2");
@@ -71,9 +71,6 @@ void run_to_c(Network& net) {
   net.crash(5);
   net.clear_drop_rules();
   net.restart(1);
-  net.elect(1);
-  REQUIRE(net.status(1).term == 4);
-  CHECK(net.node(1).log_terms() == "1 2 4");
   net.add_drop_rule([](const Message& m) { return is_append(m) && m.from == 1 && m.to == 2; });
   net.add_drop_rule([&net](const Message& m) {
     // Whatever would give a follower (3,t4): an append carrying it to a node
@@ -83,6 +80,9 @@ void run_to_c(Network& net) {
     const Result<Term> t = net.node(m.to).core().term_at(2);
     return t.is_ok() && *t == 2;
   });
+  net.elect(1);
+  REQUIRE(net.status(1).term == 4);
+  CHECK(net.node(1).log_terms() == "1 2 4");
   net.tick(1, 4);
   CHECK(net.node(1).log_terms() == "1 2 4");
   CHECK(net.node(2).log_terms() == "1 2");

@@ -34,6 +34,7 @@ RunParams draw_params(Rng& rng, int nodes) {
       p.leader_churn_per_mille = rng.between(700, 1000);
       break;
   }
+  if (!rng.chance(333)) p.fsync_crash_per_mille = rng.between(2, 20);
   return p;
 }
 
@@ -72,20 +73,28 @@ RunResult Cluster::run() {
   trace(cat("seed ", seed_, ": ", params_.nodes, " nodes, drop ", params_.faults.drop_per_mille,
             "/1000, dup ", params_.faults.dup_per_mille, "/1000, max_msg_entries ",
             params_.max_msg_entries, ", max_inflight ", params_.max_inflight_msgs,
-            ", leader churn ", params_.leader_churn_per_mille, "/1000"));
+            ", leader churn ", params_.leader_churn_per_mille, "/1000, crash during write ",
+            params_.fsync_crash_per_mille, "/1000"));
   for (NodeId id : founders.voters) {
     nodes_.emplace(id, SimNode::founding(id, founders));
     restart(id);
   }
-  queue_.push(rng_.between(1, 50), Event{EventKind::kNemesis});
-  queue_.push(rng_.between(1, 20), Event{EventKind::kClient});
+  queue_.push(rng_.between(1, 50), Event(EventKind::kNemesis));
+  queue_.push(rng_.between(1, 20), Event(EventKind::kClient));
 
+  const std::uint64_t max_events =
+      kMaxEventsBase + kMaxEventsPerStep * static_cast<std::uint64_t>(cfg_.steps);
   while (!queue_.empty() && phase_ != Phase::kDone && !checker_.failed()) {
     auto [at, ev] = queue_.pop();
     now_ = at;
     ++stats_.events;
     dispatch(ev);
     retire_removed();
+    if (queue_.size() > kMaxQueuedEvents || stats_.events > max_events) {
+      checker_.fail("limits",
+                    cat(queue_.size(), " events queued after ", stats_.events, " events (limits ",
+                        kMaxQueuedEvents, " queued, ", max_events, " per run): a message storm?"));
+    }
   }
 
   RunResult r;
@@ -113,15 +122,15 @@ void Cluster::dispatch(Event& ev) {
     case EventKind::kNemesis:
       if (phase_ != Phase::kChaos) return;
       nemesis_->act(*this);
-      queue_.push(now_ + rng_.between(30, 300), Event{EventKind::kNemesis});
+      queue_.push(now_ + rng_.between(30, 300), Event(EventKind::kNemesis));
       return;
     case EventKind::kClient:
       if (phase_ != Phase::kChaos) return;
       workload_->act(*this);
       if (--steps_left_ <= 0) {
-        queue_.push(now_, Event{EventKind::kHeal});
+        queue_.push(now_, Event(EventKind::kHeal));
       } else {
-        queue_.push(now_ + rng_.between(1, 20), Event{EventKind::kClient});
+        queue_.push(now_ + rng_.between(1, 20), Event(EventKind::kClient));
       }
       return;
     case EventKind::kHeal:
@@ -130,10 +139,18 @@ void Cluster::dispatch(Event& ev) {
     case EventKind::kDepose:
       if (phase_ != Phase::kChaos) return;
       if (nemesis_->depose(*this, ev.node, ev.incarnation, ev.term)) {
-        Event revive{EventKind::kRevive};
-        revive.node = ev.node;
-        queue_.push(now_ + rng_.between(20, 400), std::move(revive));
+        queue_.push(now_ + rng_.between(20, 400), Event(EventKind::kRevive, ev.node));
       }
+      return;
+    case EventKind::kCrash:
+      if (phase_ != Phase::kChaos) return;
+      if (SimNode* n = node(ev.node); n && n->up() && n->incarnation() == ev.incarnation) {
+        crash(ev.node);
+        queue_.push(now_ + rng_.between(10, 300), Event(EventKind::kRestart, ev.node));
+      }
+      return;
+    case EventKind::kRestart:
+      if (phase_ == Phase::kChaos) restart(ev.node);
       return;
     case EventKind::kRevive:
       if (phase_ != Phase::kChaos) return;
@@ -146,7 +163,7 @@ void Cluster::dispatch(Event& ev) {
       if (liveness_->probe(*this)) {
         phase_ = Phase::kDone;
       } else {
-        queue_.push(now_ + kTickMs, Event{EventKind::kProbe});
+        queue_.push(now_ + kTickMs, Event(EventKind::kProbe));
       }
       return;
   }
@@ -163,7 +180,7 @@ void Cluster::on_heal() {
   for (NodeId id : down_nodes())
     restart(id);
   liveness_->start(*this);
-  queue_.push(now_ + kTickMs, Event{EventKind::kProbe});
+  queue_.push(now_ + kTickMs, Event(EventKind::kProbe));
 }
 
 // ---------------------------------------------------------------- nodes
@@ -274,18 +291,26 @@ void Cluster::maybe_depose_soon(SimNode& n, const raft::Ready& rd) {
   }
   const raft::CoreStatus st = n.core().status();
   if (st.role != raft::Role::kLeader) return;
-  Event ev{EventKind::kDepose};
-  ev.node = n.id();
-  ev.incarnation = n.incarnation();
+  Event ev(EventKind::kDepose, n.id(), n.incarnation());
   ev.term = st.term;
   queue_.push(now_ + delay, std::move(ev));
 }
 
+void Cluster::maybe_crash_during_write(SimNode& n, const raft::Ready& rd) {
+  if (phase_ != Phase::kChaos || params_.fsync_crash_per_mille == 0) return;
+  const raft::HardState durable = n.store().initial_state().hard_state;
+  const bool promises =
+      !rd.entries.empty() || (rd.hard_state && (rd.hard_state->term != durable.term ||
+                                                rd.hard_state->vote != durable.vote));
+  if (!promises || !rng_.chance(params_.fsync_crash_per_mille)) return;
+  // The write lands at now + 0..fsync_max_ms; so may the crash, so about half
+  // of these crashes lose the Ready and the others come just after it.
+  queue_.push(now_ + rng_.between(0, params_.fsync_max_ms),
+              Event(EventKind::kCrash, n.id(), n.incarnation()));
+}
+
 void Cluster::schedule_tick(SimNode& n, TimeMs at) {
-  Event ev{EventKind::kTick};
-  ev.node = n.id();
-  ev.incarnation = n.incarnation();
-  queue_.push(at, std::move(ev));
+  queue_.push(at, Event(EventKind::kTick, n.id(), n.incarnation()));
 }
 
 void Cluster::after_input(SimNode& n) {
@@ -294,6 +319,7 @@ void Cluster::after_input(SimNode& n) {
   if (n.has_pending() || !n.core().has_ready()) return;
   const raft::Ready& rd = n.take_ready();
   maybe_depose_soon(n, rd);
+  maybe_crash_during_write(n, rd);
   if (tracing()) {
     std::string line = cat("n", n.id(), " ready:");
     if (rd.soft_state) {
@@ -317,10 +343,8 @@ void Cluster::after_input(SimNode& n) {
     line += cat(" msgs ", rd.messages.size());
     trace(line);
   }
-  Event ev{EventKind::kPersisted};
-  ev.node = n.id();
-  ev.incarnation = n.incarnation();
-  queue_.push(now_ + rng_.between(0, params_.fsync_max_ms), std::move(ev));
+  queue_.push(now_ + rng_.between(0, params_.fsync_max_ms),
+              Event(EventKind::kPersisted, n.id(), n.incarnation()));
 }
 
 Status Cluster::propose(NodeId id, const raft::Bytes& data) {
@@ -353,9 +377,7 @@ void Cluster::send(NodeId from, std::uint64_t incarnation, const raft::Message& 
   checker_.on_send(m);
   const int copies = network_.duplicate(rng_) ? 2 : 1;
   for (int k = 0; k < copies; ++k) {
-    Event ev{EventKind::kDeliver};
-    ev.node = from;
-    ev.incarnation = incarnation;
+    Event ev(EventKind::kDeliver, from, incarnation);
     ev.msg = m;
     queue_.push(now_ + network_.delay(rng_), std::move(ev));
   }

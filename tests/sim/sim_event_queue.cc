@@ -22,6 +22,10 @@ const char* event_kind_name(EventKind k) {
       return "depose";
     case EventKind::kRevive:
       return "revive";
+    case EventKind::kCrash:
+      return "crash";
+    case EventKind::kRestart:
+      return "restart";
   }
   return "?";
 }

@@ -25,11 +25,16 @@ enum class EventKind : std::uint8_t {
   kProbe,      // liveness check during the heal phase
   kDepose,     // crash or isolate `node` if it still leads `term` (short-lived leaders)
   kRevive,     // undo a kDepose: restart `node` if it is down, reconnect the network
+  kCrash,      // crash `node` (racing its pending storage write) if not restarted since
+  kRestart,    // restart `node` if it is down
 };
 
 const char* event_kind_name(EventKind k);
 
 struct Event {
+  explicit Event(EventKind k, raft::NodeId n = raft::kNoNode, std::uint64_t inc = 0)
+      : kind(k), node(n), incarnation(inc) {}
+
   EventKind kind = EventKind::kTick;
   raft::NodeId node = raft::kNoNode;  // kTick, kPersisted: the node
   std::uint64_t incarnation = 0;      // kTick, kPersisted, kDepose: stale if the node restarted

@@ -1,5 +1,7 @@
 #include "tests/sim/sim_liveness.h"
 
+#include <algorithm>
+
 #include "tests/sim/sim_cluster.h"
 #include "tests/sim/sim_format.h"
 
@@ -11,7 +13,19 @@ using raft::NodeId;
 inline constexpr TimeMs kReproposeMs = 300;
 
 void Liveness::start(Cluster& c) {
-  deadline_ = c.now() + kHealBoundMs;
+  // The lag: entries the most up-to-date node has that the furthest-behind
+  // state machine has not applied.
+  raft::Index most = 0, least = ~raft::Index{0};
+  for (NodeId id : c.up_nodes()) {
+    SimNode* n = c.node(id);
+    most = std::max(most, n->core().status().last_index);
+    least = std::min(least, n->sm().applied());
+  }
+  const raft::Index lag = most > least ? most - least : 0;
+  const std::uint64_t messages =
+      (lag + c.params().max_msg_entries - 1) / c.params().max_msg_entries;
+  bound_ = kHealBoundMs + messages * kCatchUpMsPerMessage;
+  deadline_ = c.now() + bound_;
   last_proposal_ = 0;
   payloads_.clear();
 }
@@ -56,8 +70,7 @@ bool Liveness::probe(Cluster& c) {
     }
   }
   if (c.now() >= deadline_) {
-    c.checker().fail("liveness",
-                     cat("no progress ", kHealBoundMs, "ms after healing: ", diagnose(c, l)));
+    c.checker().fail("liveness", cat("no progress ", bound_, "ms after healing: ", diagnose(c, l)));
     return true;
   }
   return false;
