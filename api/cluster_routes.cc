@@ -192,6 +192,7 @@ void add_cluster_routes(Router& r, ApiContext& ctx) {
     metric_line(out, "raftlock_raft_term", "gauge", "Current Raft term.", st.term);
     metric_line(out, "raftlock_raft_role", "gauge", "0 follower, 1 pre-candidate, 2 candidate, 3 leader.", static_cast<double>(st.role));
     metric_line(out, "raftlock_raft_is_leader", "gauge", "1 if this node leads.", st.role == raft::Role::kLeader ? 1 : 0);
+    metric_line(out, "raftlock_raft_leader_changes_total", "counter", "Leader changes seen by this node.", static_cast<double>(ctx.cluster.leader_changes()));
     metric_line(out, "raftlock_raft_commit_index", "gauge", "Raft commit index.", st.commit);
     metric_line(out, "raftlock_raft_applied_index", "gauge", "Last index applied to the state machine.", st.applied);
     metric_line(out, "raftlock_raft_last_log_index", "gauge", "Last index in the log.", st.last_index);

@@ -36,6 +36,8 @@ class ClusterService {
   void stop();
 
   raft::CoreStatus status() const { return node_.status(); }
+  // How many times this node has seen the leader change to a new known leader.
+  std::uint64_t leader_changes() const { return node_.leader_changes(); }
   std::optional<LeaderInfo> leader() const;
   std::vector<Member> members() const;
   bool is_leader() const;

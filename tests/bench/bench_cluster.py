@@ -592,10 +592,13 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
 
     out = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "argv": sys.argv,
-           "loadavg_before": open("/proc/loadavg").read().split()[:3], "nice": os.nice(0)}
+           "loadavg_before": open("/proc/loadavg").read().split()[:3], "nice": os.nice(0),
+           "sched": {os.SCHED_OTHER: "other", os.SCHED_RR: "rr", os.SCHED_FIFO: "fifo"}.get(
+               os.sched_getscheduler(0), "?") + f"/{os.sched_getparam(0).sched_priority}"}
     psi0, t0 = cpu_pressure_us(), time.monotonic()
     log(f"raftlockd {args.raftlockd}; http_load {args.http_load}; data {args.dir}; "
-        f"{os.cpu_count()} CPUs; loadavg {' '.join(out['loadavg_before'])}; nice {out['nice']}")
+        f"{os.cpu_count()} CPUs; loadavg {' '.join(out['loadavg_before'])}; nice {out['nice']}; "
+        f"scheduler {out['sched']}")
     phases = args.phases.split(",")
     try:
         if "failover" in phases:

@@ -1,7 +1,8 @@
 // Cluster: one deterministic simulation run, from a seed to a verdict.
 //
 // Owns the virtual clock, the event queue, the network, the nodes and the
-// checker, and drives every Core through the Ready protocol of ready.h with
+// checker, and drives every Core through the Ready protocol of ready.h
+// (sim_cluster_ready.cc) with
 // the storage write as a separate, later event (fsync latency): a crash before
 // that event loses the whole Ready. After every event the checker has seen
 // every state change (invariants.h); the first violation ends the run.

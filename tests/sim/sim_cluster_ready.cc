@@ -1,0 +1,205 @@
+// The Ready protocol of ready.h as the simulation runs it: after every input
+// the node's Ready is taken and its storage write scheduled as a later event
+// (fsync latency); when that event fires the write is made durable, then the
+// messages go out, committed entries are applied, and the Ready is advanced.
+#include <utility>
+
+#include "raft/conf_change.h"
+#include "tests/sim/sim_cluster.h"
+#include "tests/sim/sim_format.h"
+
+namespace raftlock::sim {
+
+using raft::NodeId;
+void Cluster::schedule_tick(SimNode& n, TimeMs at) {
+  queue_.push(at, Event(EventKind::kTick, n.id(), n.incarnation()));
+}
+
+void Cluster::after_input(SimNode& n) {
+  if (!n.up()) return;
+  checker_.observe(n.id(), n.incarnation(), n.core());
+  if (n.has_pending() || !n.core().has_ready()) return;
+  const raft::Ready& rd = n.take_ready();
+  maybe_depose_soon(n, rd);
+  maybe_crash_during_write(n, rd);
+  if (tracing()) {
+    std::string line = cat("n", n.id(), " ready:");
+    if (rd.soft_state) {
+      line +=
+          cat(" role ", raft::role_name(rd.soft_state->role), " leader ", rd.soft_state->leader);
+    }
+    if (rd.hard_state) {
+      line += cat(" hs(t", rd.hard_state->term, " vote ", rd.hard_state->vote, " commit ",
+                  rd.hard_state->commit, ")");
+    }
+    if (!rd.entries.empty()) {
+      line += cat(" entries [", rd.entries.front().index, "..", rd.entries.back().index, "] t",
+                  rd.entries.back().term);
+    }
+    if (rd.snapshot) line += cat(" install-snapshot ", rd.snapshot->meta.index);
+    if (rd.compact) line += cat(" compact ", rd.compact->meta.index);
+    if (!rd.committed_entries.empty()) {
+      line += cat(" apply [", rd.committed_entries.front().index, "..",
+                  rd.committed_entries.back().index, "]");
+    }
+    line += cat(" msgs ", rd.messages.size());
+    trace(line);
+  }
+  queue_.push(now_ + rng_.between(0, params_.fsync_max_ms),
+              Event(EventKind::kPersisted, n.id(), n.incarnation()));
+}
+
+Status Cluster::propose(NodeId id, const raft::Bytes& data) {
+  SimNode* n = node(id);
+  if (!n || !n->up()) return Status(ErrorCode::kUnavailable, "node down");
+  const Status s = n->core().propose(data);
+  if (s) proposed_at_.emplace(data, id);
+  trace(cat("n", id, " propose ", data, ": ", s.to_string()));
+  after_input(*n);
+  return s;
+}
+
+void Cluster::trace(const std::string& line) {
+  if (!cfg_.trace) return;
+  *cfg_.trace << now_ << "ms " << line << "\n";
+}
+
+// ---------------------------------------------------------------- events
+
+void Cluster::on_tick(const Event& ev) {
+  SimNode* n = node(ev.node);
+  if (!n || !n->up() || n->incarnation() != ev.incarnation) return;  // a stale timer
+  n->core().tick();
+  if (tracing()) trace(cat("n", n->id(), " tick"));
+  after_input(*n);
+  schedule_tick(*n, now_ + kTickMs);
+}
+
+void Cluster::send(NodeId from, std::uint64_t incarnation, const raft::Message& m) {
+  checker_.on_send(m);
+  const int copies = network_.duplicate(rng_) ? 2 : 1;
+  for (int k = 0; k < copies; ++k) {
+    Event ev(EventKind::kDeliver, from, incarnation);
+    ev.msg = m;
+    queue_.push(now_ + network_.delay(rng_), std::move(ev));
+  }
+}
+
+void Cluster::on_deliver(Event& ev) {
+  const raft::Message& m = ev.msg;
+  SimNode* to = node(m.to);
+  SimNode* from = node(m.from);
+  const bool sender_same = from && from->up() && from->incarnation() == ev.incarnation;
+  const char* lost = nullptr;
+  if (!to || !to->up()) {
+    lost = "receiver down";
+  } else if (!from || !from->up()) {
+    lost = "sender down";
+  } else if (network_.blocked(m.from, m.to)) {
+    lost = "partition";
+  } else if (network_.drop(rng_)) {
+    lost = "dropped";
+  }
+  if (lost) {
+    if (tracing()) trace(cat("lost (", lost, ") ", describe(m)));
+    if (!sender_same) return;
+    // What a real transport would notice: a failed snapshot stream, a broken link.
+    if (m.type == raft::MessageType::kSnapshot) {
+      from->core().report_snapshot(m.to, false);
+      after_input(*from);
+    } else if (m.type == raft::MessageType::kAppend && rng_.chance(100)) {
+      from->core().report_unreachable(m.to);
+      after_input(*from);
+    }
+    return;
+  }
+  const Status s = to->core().step(m);
+  if (tracing()) trace(cat("deliver ", describe(m), s ? "" : " -> " + s.to_string()));
+  after_input(*to);
+  if (m.type == raft::MessageType::kSnapshot && sender_same && from->up()) {
+    from->core().report_snapshot(m.to, true);
+    after_input(*from);
+  }
+}
+
+void Cluster::on_persisted(const Event& ev) {
+  SimNode* n = node(ev.node);
+  if (!n || !n->up() || n->incarnation() != ev.incarnation || !n->has_pending()) return;
+  const NodeId id = n->id();
+  const raft::Ready rd = n->release_pending();
+  const raft::StorageWrite w = rd.storage_write();
+
+  // 1. make the write durable
+  checker_.before_write(id, n->core().status(), w, n->store());
+  const Status s = n->store().write(w);
+  if (!s) {
+    checker_.fail("storage", cat("node ", id, " store rejects the Ready's write: ", s.to_string()));
+    return;
+  }
+  checker_.after_write(id, w, n->store());
+  if (checker_.failed()) return;
+  if (tracing()) {
+    trace(cat("n", id, " write durable (last index ", n->store().last_index(), ", term ",
+              n->store().initial_state().hard_state.term, "): send ", rd.messages.size(),
+              ", apply ", rd.committed_entries.size()));
+  }
+
+  // 2. restore the state machine from a received snapshot
+  if (rd.snapshot) {
+    Result<StateMachine> sm = StateMachine::from_image(rd.snapshot->data);
+    if (!sm) {
+      checker_.fail("state-machine-safety",
+                    cat("node ", id, " receives a snapshot image that does not decode: ",
+                        sm.status().to_string()));
+      return;
+    }
+    checker_.on_restore(id, n->sm().applied(), *rd.snapshot, *sm);
+    n->sm() = std::move(sm).value();
+    trace(cat("n", id, " restored state machine to ", n->sm().applied()));
+    ++stats_.snapshots_restored;
+  }
+  // 3. send, only now that the write is durable
+  for (const raft::Message& m : rd.messages)
+    send(id, n->incarnation(), m);
+  // 4. apply
+  for (const raft::Entry& e : rd.committed_entries) {
+    checker_.on_apply(id, n->sm(), e);
+    if (checker_.failed()) return;
+    apply(*n, e);
+  }
+  for (const raft::ReadState& r : rd.read_states) {
+    checker_.on_read_state(id, r);
+    ++stats_.reads_served;
+    trace(cat("n", id, " read '", r.context, "' at index ", r.index));
+  }
+  // 5. advance
+  n->core().advance(rd);
+  after_input(*n);
+}
+
+void Cluster::apply(SimNode& n, const raft::Entry& e) {
+  n.sm().apply(e);
+  if (e.type == raft::EntryType::kNormal) {
+    const auto it = proposed_at_.find(e.data);
+    if (it != proposed_at_.end() && it->second == n.id() &&
+        acked_.emplace(e.data, e.index).second) {
+      trace(cat("n", n.id(), " ACK ", e.data, " at index ", e.index));
+    }
+  } else if (e.type == raft::EntryType::kConfChange) {
+    const Result<raft::ConfChangeEntry> cc = raft::decode_conf_change_entry(e.data);
+    if (!cc) {
+      checker_.fail("state-machine-safety",
+                    cat("node ", n.id(), " applies a conf change at ", e.index,
+                        " that does not decode: ", cc.status().to_string()));
+      return;
+    }
+    if (cc->change.type == raft::ConfChangeType::kRemoveNode) to_retire_.insert(cc->change.node);
+    if (e.index > last_conf_change_) {
+      last_conf_change_ = e.index;
+      ++stats_.conf_changes;
+      trace(cat("committed ", describe_entry(e)));
+    }
+  }
+}
+
+}  // namespace raftlock::sim
