@@ -126,10 +126,24 @@ void Node::process() {
 
 void Node::maybe_snapshot() {
   const CoreStatus st = core_.status();
-  if (opts_.snapshot_entries == 0 || st.applied < st.snapshot_index + opts_.snapshot_entries) return;
+  if (snapshot_in_progress_ || opts_.snapshot_entries == 0 ||
+      st.applied < st.snapshot_index + opts_.snapshot_entries) {
+    return;
+  }
   if (sm_.applied_index() != st.applied) return;
-  Status s = core_.compact(st.applied, sm_.snapshot_image());
-  if (!s.is_ok()) std::fprintf(stderr, "snapshot at %llu: %s\n", (unsigned long long)st.applied, s.to_string().c_str());
+  snapshot_in_progress_ = true;
+  // The image may be built off this thread; the node keeps serving meanwhile.
+  sm_.snapshot_image_async([this, alive = alive_](Index index, Bytes image) {
+    if (!*alive) return;
+    snapshot_in_progress_ = false;
+    Status s = core_.compact(index, std::move(image));
+    if (!s.is_ok()) {
+      // E.g. a newer snapshot arrived from the leader meanwhile: nothing to do.
+      std::fprintf(stderr, "snapshot at %llu skipped: %s\n", (unsigned long long)index,
+                   s.to_string().c_str());
+    }
+    schedule_process();
+  });
 }
 
 }  // namespace raftlock::raft

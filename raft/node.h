@@ -33,6 +33,9 @@ class Node {
   // REQUIRES: store, sm and transport outlive the Node.
   Node(boost::asio::io_context& io, const Config& cfg, const NodeOptions& opts, LogStore& store,
        StateMachine& sm, Transport& transport);
+  ~Node() { *alive_ = false; }
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
 
   void start();
   void stop();
@@ -69,6 +72,7 @@ class Node {
   Core core_;
   boost::asio::steady_timer ticker_;
   bool process_scheduled_ = false;
+  bool snapshot_in_progress_ = false;
   bool stopped_ = false;
   NodeId last_leader_ = kNoNode;
   std::uint64_t leader_changes_ = 0;

@@ -59,6 +59,7 @@ Status Daemon::open() {
   auto sm = SqliteStateMachine::open(path);
   if (!sm) return sm.status();
   p_->sm = std::move(sm).value();
+  p_->sm->set_executor(io_);
 
   p_->transport = std::make_unique<raft::TcpTransport>(
       io_, opts_.id, opts_.cluster_name, opts_.listen_peer.to_string(),

@@ -1,5 +1,6 @@
 #include "service/state_machine.h"
 
+#include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
 #include "raft/assert.h"
@@ -21,6 +22,42 @@ CommandResult error_result(Index index, const Command& c, std::string code, std:
   r.error_code = std::move(code);
   r.error_message = std::move(message);
   return r;
+}
+
+void must(const Status& s, const char* what) {
+  RAFTLOCK_ASSERT_MSG(s.is_ok(), (std::string(what) + ": " + s.to_string()).c_str());
+}
+
+std::vector<Member> read_members(storage::Database& db) {
+  std::vector<Member> out;
+  auto st = db.prepare("SELECT id, peer, http, voter FROM sm_members ORDER BY id");
+  must(st.status(), "prepare members");
+  storage::Statement& s = st.value();
+  while (true) {
+    auto row = s.step();
+    must(row.status(), "read members");
+    if (!*row) break;
+    out.push_back(Member{s.column_uint64(0), s.column_text(1), s.column_text(2),
+                         s.column_int64(3) != 0});
+  }
+  return out;
+}
+
+std::vector<SessionRow> read_sessions(storage::Database& db) {
+  std::vector<SessionRow> out;
+  auto st = db.prepare(
+      "SELECT id, name, ttl_ms, lock_delay_ms, create_index, modify_index FROM sm_sessions "
+      "ORDER BY create_index");
+  must(st.status(), "prepare sessions");
+  storage::Statement& s = st.value();
+  while (true) {
+    auto row = s.step();
+    must(row.status(), "read sessions");
+    if (!*row) break;
+    out.push_back(SessionRow{s.column_text(0), s.column_text(1), s.column_int64(2),
+                             s.column_int64(3), s.column_uint64(4), s.column_uint64(5)});
+  }
+  return out;
 }
 
 }  // namespace
@@ -234,20 +271,7 @@ CommandResult SqliteStateMachine::close_session(Index index, const Command& c) {
   return r;
 }
 
-std::vector<Member> SqliteStateMachine::members() const {
-  std::vector<Member> out;
-  auto st = db_->prepare("SELECT id, peer, http, voter FROM sm_members ORDER BY id");
-  check(st.status(), "prepare members");
-  storage::Statement& s = st.value();
-  while (true) {
-    auto row = s.step();
-    check(row.status(), "read members");
-    if (!*row) break;
-    out.push_back(Member{s.column_uint64(0), s.column_text(1), s.column_text(2),
-                         s.column_int64(3) != 0});
-  }
-  return out;
-}
+std::vector<Member> SqliteStateMachine::members() const { return read_members(*db_); }
 
 std::optional<SessionRow> SqliteStateMachine::session(const std::string& id) const {
   auto st = db_->prepare(
@@ -263,49 +287,69 @@ std::optional<SessionRow> SqliteStateMachine::session(const std::string& id) con
                     s.column_int64(3), s.column_uint64(4), s.column_uint64(5)};
 }
 
-std::vector<SessionRow> SqliteStateMachine::sessions() const {
-  std::vector<SessionRow> out;
-  auto st = db_->prepare(
-      "SELECT id, name, ttl_ms, lock_delay_ms, create_index, modify_index FROM sm_sessions "
-      "ORDER BY create_index");
-  check(st.status(), "prepare sessions");
-  storage::Statement& s = st.value();
-  while (true) {
-    auto row = s.step();
-    check(row.status(), "read sessions");
-    if (!*row) break;
-    out.push_back(SessionRow{s.column_text(0), s.column_text(1), s.column_int64(2),
-                             s.column_int64(3), s.column_uint64(4), s.column_uint64(5)});
-  }
-  return out;
-}
+std::vector<SessionRow> SqliteStateMachine::sessions() const { return read_sessions(*db_); }
 
-raft::Bytes SqliteStateMachine::snapshot_image() {
+raft::Bytes SqliteStateMachine::build_image(storage::Database& db, Index applied) {
   json img;
-  img["applied"] = applied_;
+  img["applied"] = applied;
   img["members"] = json::array();
-  for (const Member& m : members()) {
+  for (const Member& m : read_members(db)) {
     img["members"].push_back({{"id", m.id}, {"peer", m.peer}, {"http", m.http}, {"voter", m.voter}});
   }
   img["sessions"] = json::array();
-  for (const SessionRow& s : sessions()) {
+  for (const SessionRow& s : read_sessions(db)) {
     img["sessions"].push_back({{"id", s.id}, {"name", s.name}, {"ttl_ms", s.ttl_ms},
                                {"lock_delay_ms", s.lock_delay_ms}, {"create_index", s.create_index},
                                {"modify_index", s.modify_index}});
   }
   img["requests"] = json::array();
   {
-    auto st = db_->prepare("SELECT req, applied_index, result FROM sm_requests ORDER BY req");
-    check(st.status(), "prepare requests");
+    auto st = db.prepare("SELECT req, applied_index, result FROM sm_requests ORDER BY req");
+    must(st.status(), "prepare requests");
     storage::Statement& q = st.value();
     while (true) {
       auto row = q.step();
-      check(row.status(), "read requests");
+      must(row.status(), "read requests");
       if (!*row) break;
       img["requests"].push_back({q.column_text(0), q.column_uint64(1), q.column_text(2)});
     }
   }
   return img.dump();
+}
+
+raft::Bytes SqliteStateMachine::snapshot_image() { return build_image(*db_, applied_); }
+
+void SqliteStateMachine::snapshot_image_async(ImageHandler done) {
+  if (executor_ == nullptr) {
+    done(applied_, snapshot_image());
+    return;
+  }
+  if (snap_thread_.joinable()) snap_thread_.join();  // the previous one has finished
+  if (!snap_db_) {
+    auto db = storage::Database::open(db_->path());
+    check(db.status(), "open snapshot connection");
+    snap_db_ = std::move(db).value();
+  }
+  // A WAL read transaction sees the database as of its first read: pin it now,
+  // on this thread, where the applied index is known.
+  check(snap_db_->begin(storage::TransactionMode::kDeferred), "begin snapshot read");
+  auto pinned = snap_db_->query_int64("SELECT applied_index FROM sm_meta WHERE id = 1");
+  const Index at = pinned ? static_cast<Index>(*pinned) : 0;
+  RAFTLOCK_ASSERT_MSG(at == applied_, "snapshot read does not see the applied state");
+  storage::Database* db = snap_db_.get();
+  boost::asio::io_context* io = executor_;
+  snap_thread_ = std::thread([db, io, at, done = std::move(done), alive = alive_]() mutable {
+    raft::Bytes image = build_image(*db, at);
+    must(db->commit(), "end snapshot read");
+    boost::asio::post(*io, [done = std::move(done), at, image = std::move(image), alive]() mutable {
+      if (*alive) done(at, std::move(image));
+    });
+  });
+}
+
+SqliteStateMachine::~SqliteStateMachine() {
+  *alive_ = false;
+  if (snap_thread_.joinable()) snap_thread_.join();
 }
 
 void SqliteStateMachine::restore(const raft::Snapshot& snapshot) {

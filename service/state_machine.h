@@ -15,7 +15,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <boost/asio/io_context.hpp>
 
 #include "raft/conf_change.h"
 #include "raft/state_machine.h"
@@ -55,6 +58,13 @@ class SqliteStateMachine final : public raft::StateMachine {
   raft::Index applied_index() const override { return applied_; }
   void apply(const std::vector<raft::Entry>& entries) override;
   raft::Bytes snapshot_image() override;
+  // Pins a read transaction on a second connection at the current applied
+  // index, then serializes the tables on a worker thread (SQLite WAL keeps
+  // that view consistent while this node goes on applying). Synchronous
+  // until set_executor() is called.
+  void snapshot_image_async(ImageHandler done) override;
+  void set_executor(boost::asio::io_context& io) { executor_ = &io; }
+  ~SqliteStateMachine() override;
   void restore(const raft::Snapshot& snapshot) override;
 
   // Called after each applied batch is durable, once per command entry.
@@ -66,6 +76,7 @@ class SqliteStateMachine final : public raft::StateMachine {
 
  private:
   explicit SqliteStateMachine(std::unique_ptr<storage::Database> db) : db_(std::move(db)) {}
+  static raft::Bytes build_image(storage::Database& db, raft::Index applied);
   Status load();
   CommandResult apply_command(raft::Index index, const raft::Bytes& data);
   CommandResult execute(raft::Index index, const Command& c);
@@ -78,6 +89,10 @@ class SqliteStateMachine final : public raft::StateMachine {
 
   std::unique_ptr<storage::Database> db_;
   raft::Index applied_ = 0;
+  boost::asio::io_context* executor_ = nullptr;
+  std::unique_ptr<storage::Database> snap_db_;  // used only by the snapshot worker
+  std::thread snap_thread_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   ResultHandler on_result_;
 };
 

@@ -2,10 +2,10 @@
 //
 // Owns the virtual clock, the event queue, the network, the nodes and the
 // checker, and drives every Core through the Ready protocol of ready.h
-// (sim_cluster_ready.cc) with
-// the storage write as a separate, later event (fsync latency): a crash before
-// that event loses the whole Ready. After every event the checker has seen
-// every state change (invariants.h); the first violation ends the run.
+// (sim_cluster_ready.cc) with the storage write as a separate, later event
+// (fsync latency): a crash before that event loses the whole Ready. After
+// every event the checker has seen every state change (invariants.h); the
+// first violation ends the run.
 //
 // A run has three phases: chaos (the workload and the fault schedule act, see
 // sim_workload.h and sim_nemesis.h), heal (faults removed, every crashed node
