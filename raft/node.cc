@@ -23,7 +23,11 @@ Node::Node(boost::asio::io_context& io, const Config& cfg, const NodeOptions& op
       sm_(sm),
       transport_(transport),
       core_(with_applied(cfg, sm.applied_index()), store),
-      ticker_(io) {
+      ticker_(io),
+      written_(store.initial_state().hard_state) {
+  // A state machine behind the stored snapshot (its newest applies were lost
+  // with a power failure after the log was compacted) starts from the snapshot.
+  if (sm.applied_index() < store.initial_state().snapshot.index) sm.restore(store.snapshot());
   transport_.set_handlers([this](Message m) { step(m); },
                           [this](NodeId peer) {
                             core_.report_unreachable(peer);
@@ -98,8 +102,18 @@ void Node::process() {
   while (core_.has_ready()) {
     Ready rd = core_.ready();
     // 1. Persist: durable before anything that depends on it leaves this node.
-    Status s = store_.write(rd.storage_write());
-    RAFTLOCK_ASSERT_MSG(s.is_ok(), s.to_string().c_str());  // never retry an fsync
+    StorageWrite w = rd.storage_write();
+    if (w.hard_state && w.entries.empty() && !w.install_snapshot && !w.compact &&
+        w.hard_state->term == written_.term && w.hard_state->vote == written_.vote) {
+      // Only the commit index moved: Raft does not need it durable (a restarted
+      // node learns it again), so this Ready costs no fsync.
+      w.hard_state.reset();
+    }
+    if (!w.empty()) {
+      Status s = store_.write(w);
+      RAFTLOCK_ASSERT_MSG(s.is_ok(), s.to_string().c_str());  // never retry an fsync
+      if (w.hard_state) written_ = *w.hard_state;
+    }
     // 2. A snapshot from the leader replaces the state machine.
     if (rd.snapshot) sm_.restore(*rd.snapshot);
     // 3. Send.

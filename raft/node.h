@@ -71,6 +71,7 @@ class Node {
   Transport& transport_;
   Core core_;
   boost::asio::steady_timer ticker_;
+  HardState written_;  // the hard state last made durable
   bool process_scheduled_ = false;
   bool snapshot_in_progress_ = false;
   bool stopped_ = false;

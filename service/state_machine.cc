@@ -65,6 +65,14 @@ std::vector<SessionRow> read_sessions(storage::Database& db) {
 Result<std::unique_ptr<SqliteStateMachine>> SqliteStateMachine::open(const std::string& path) {
   auto db = storage::Database::open(path);
   if (!db) return db.status();
+  // The state machine's commits need no fsync of their own: they go into the
+  // same WAL file as the log store's, which fsyncs that file (synchronous=FULL)
+  // on every Ready. The WAL is append-only, so that fsync also makes every
+  // earlier state machine frame durable, and a power loss can only drop the
+  // newest applies -- of entries still in the log (a compaction is written,
+  // and synced, after them), which are applied again on restart.
+  Status nosync = db.value()->exec("PRAGMA synchronous=NORMAL");
+  if (!nosync) return nosync;
   std::unique_ptr<SqliteStateMachine> sm(new SqliteStateMachine(std::move(db).value()));
   Status s = sm->load();
   if (!s) return s;
