@@ -38,7 +38,8 @@ void forward_to_leader(ApiContext& ctx, const Request& req, Reply reply);
 Response status_error(const Status& s, unsigned version);
 // Runs `then` once a GET may read local state: at once with
 // ?consistency=stale, else after a ReadIndex round (503/504 on failure).
-void with_read(ApiContext& ctx, RequestContext& rc, std::function<void(bool stale)> then, Reply reply);
+void with_read(ApiContext& ctx, RequestContext& rc, std::function<void(bool stale)> then,
+               Reply reply);
 
 // The response for a failed proposal (CommandResult with ok == false).
 Response command_error(const service::CommandResult& r, unsigned version);

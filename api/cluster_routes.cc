@@ -20,10 +20,14 @@ void decorate(Response& res, const ApiContext& ctx) {
 
 Response status_error(const Status& s, unsigned version) {
   switch (s.code()) {
-    case ErrorCode::kInvalidArgument: return error_response(400, "invalid_argument", s.message(), json::object(), version);
-    case ErrorCode::kConflict: return error_response(409, "conflict", s.message(), json::object(), version);
-    case ErrorCode::kTimeout: return error_response(504, "timeout", s.message(), json::object(), version);
-    case ErrorCode::kUnavailable: return error_response(404, "member_not_found", s.message(), json::object(), version);
+    case ErrorCode::kInvalidArgument:
+      return error_response(400, "invalid_argument", s.message(), json::object(), version);
+    case ErrorCode::kConflict:
+      return error_response(409, "conflict", s.message(), json::object(), version);
+    case ErrorCode::kTimeout:
+      return error_response(504, "timeout", s.message(), json::object(), version);
+    case ErrorCode::kUnavailable:
+      return error_response(404, "member_not_found", s.message(), json::object(), version);
     case ErrorCode::kNotLeader:
     case ErrorCode::kNoLeader:
     case ErrorCode::kProposalDropped: {
@@ -31,16 +35,21 @@ Response status_error(const Status& s, unsigned version) {
       r.set("Retry-After", "1");
       return r;
     }
-    default: return error_response(500, "internal", s.to_string(), json::object(), version);
+    default:
+      return error_response(500, "internal", s.to_string(), json::object(), version);
   }
 }
 
 Response command_error(const service::CommandResult& r, unsigned version) {
   unsigned status = 409;
-  if (r.error_code == "no_leader" || r.error_code == "overloaded") status = 503;
-  else if (r.error_code == "timeout") status = 504;
-  else if (r.error_code == "session_not_found") status = 404;
-  else if (r.error_code == "invalid_argument" || r.error_code == "invalid_command") status = 400;
+  if (r.error_code == "no_leader" || r.error_code == "overloaded")
+    status = 503;
+  else if (r.error_code == "timeout")
+    status = 504;
+  else if (r.error_code == "session_not_found")
+    status = 404;
+  else if (r.error_code == "invalid_argument" || r.error_code == "invalid_command")
+    status = 400;
   Response res = error_response(status, r.error_code, r.error_message, json::object(), version);
   if (status == 503) res.set("Retry-After", "1");
   return res;
@@ -49,7 +58,8 @@ Response command_error(const service::CommandResult& r, unsigned version) {
 void forward_to_leader(ApiContext& ctx, const Request& req, Reply reply) {
   auto leader = ctx.cluster.leader();
   if (!leader || leader->http.empty() || leader->id == ctx.cluster.status().id) {
-    Response r = error_response(503, "no_leader", "no leader is known", json::object(), req.version());
+    Response r =
+        error_response(503, "no_leader", "no leader is known", json::object(), req.version());
     r.set("Retry-After", "1");
     return reply(std::move(r));
   }
@@ -102,7 +112,9 @@ json status_json(ApiContext& ctx) {
   return j;
 }
 
-bool is_forwarded(const Request& req) { return req.find("X-Raftlock-Forwarded") != req.end(); }
+bool is_forwarded(const Request& req) {
+  return req.find("X-Raftlock-Forwarded") != req.end();
+}
 
 }  // namespace
 
@@ -112,92 +124,124 @@ void add_cluster_routes(Router& r, ApiContext& ctx) {
   });
   r.add(verb::get, "/readyz", "readyz", [&ctx](RequestContext& rc, Reply reply) {
     if (ctx.cluster.ready()) return reply(json_response(200, {{"ready", true}}, rc.req.version()));
-    Response res = error_response(503, "not_ready", "no leader known or not caught up", json::object(), rc.req.version());
+    Response res = error_response(503, "not_ready", "no leader known or not caught up",
+                                  json::object(), rc.req.version());
     res.set("Retry-After", "1");
     reply(std::move(res));
   });
   r.add(verb::get, "/v1/cluster/leader", "cluster_leader", [&ctx](RequestContext& rc, Reply reply) {
     auto l = ctx.cluster.leader();
     if (!l) {
-      Response res = error_response(503, "no_leader", "no leader is known", json::object(), rc.req.version());
+      Response res =
+          error_response(503, "no_leader", "no leader is known", json::object(), rc.req.version());
       res.set("Retry-After", "1");
       return reply(std::move(res));
     }
-    reply(json_response(200, {{"id", l->id}, {"http", l->http}, {"term", l->term}}, rc.req.version()));
+    reply(json_response(200, {{"id", l->id}, {"http", l->http}, {"term", l->term}},
+                        rc.req.version()));
   });
   r.add(verb::get, "/v1/cluster/status", "cluster_status", [&ctx](RequestContext& rc, Reply reply) {
     reply(json_response(200, status_json(ctx), rc.req.version()));
   });
-  r.add(verb::get, "/v1/cluster/members", "cluster_members", [&ctx](RequestContext& rc, Reply reply) {
-    json ms = json::array();
-    for (const auto& m : ctx.cluster.members()) ms.push_back(member_json(m));
-    reply(json_response(200, {{"members", ms}}, rc.req.version()));
-  });
-  r.add(verb::post, "/v1/cluster/members", "cluster_members_add", [&ctx](RequestContext& rc, Reply reply) {
-    json body;
-    ApiError err;
-    std::int64_t id = 0;
-    std::string peer, http;
-    if (!parse_body(rc.req, &body, &err) || !get_int(body, "id", 1, INT64_MAX, std::nullopt, &id, &err) ||
-        !get_string(body, "peer", 255, std::nullopt, &peer, &err) ||
-        !get_string(body, "http", 255, std::string(), &http, &err)) {
-      return reply(error_response(err, rc.req.version()));
-    }
-    if (peer.find(':') == std::string::npos || (!http.empty() && http.find(':') == std::string::npos)) {
-      return reply(error_response(400, "invalid_argument", "'peer' and 'http' are host:port", json::object(), rc.req.version()));
-    }
-    if (!ctx.cluster.is_leader() && !is_forwarded(rc.req)) return forward_to_leader(ctx, rc.req, reply);
-    const unsigned v = rc.req.version();
-    ctx.cluster.add_member(static_cast<raft::NodeId>(id), peer, http, [reply, id, peer, http, v](Status s) {
-      if (!s) return reply(status_error(s, v));
-      reply(json_response(201, {{"id", id}, {"peer", peer}, {"http", http}, {"voter", false}}, v));
-    });
-  });
-  r.add(verb::delete_, "/v1/cluster/members/{id}", "cluster_members_remove", [&ctx](RequestContext& rc, Reply reply) {
-    const std::string& s = rc.params["id"];
-    raft::NodeId id = 0;
-    if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos ||
-        (id = std::stoull(s)) == 0) {
-      return reply(error_response(400, "invalid_argument", "member id must be a positive integer", json::object(), rc.req.version()));
-    }
-    if (!ctx.cluster.is_leader() && !is_forwarded(rc.req)) return forward_to_leader(ctx, rc.req, reply);
-    const unsigned v = rc.req.version();
-    ctx.cluster.remove_member(id, [reply, id, v](Status st) {
-      if (!st) return reply(status_error(st, v));
-      reply(json_response(200, {{"removed", id}}, v));
-    });
-  });
-  r.add(verb::post, "/v1/cluster/transfer-leadership", "cluster_transfer", [&ctx](RequestContext& rc, Reply reply) {
-    json body;
-    ApiError err;
-    std::int64_t to = 0;
-    if (!parse_body(rc.req, &body, &err) || !get_int(body, "to", 1, INT64_MAX, 0, &to, &err)) {
-      return reply(error_response(err, rc.req.version()));
-    }
-    if (!ctx.cluster.is_leader() && !is_forwarded(rc.req)) return forward_to_leader(ctx, rc.req, reply);
-    const unsigned v = rc.req.version();
-    if (to != 0) {
-      bool known = false;
-      for (const auto& m : ctx.cluster.members()) known |= m.id == static_cast<raft::NodeId>(to);
-      if (!known) return reply(error_response(404, "member_not_found", "no member " + std::to_string(to), json::object(), v));
-    }
-    ctx.cluster.transfer_leadership(static_cast<raft::NodeId>(to), [&ctx, reply, v](Status st) {
-      if (!st) return reply(status_error(st, v));
-      reply(json_response(200, {{"leader", ctx.cluster.status().leader}}, v));
-    });
-  });
+  r.add(verb::get, "/v1/cluster/members", "cluster_members",
+        [&ctx](RequestContext& rc, Reply reply) {
+          json ms = json::array();
+          for (const auto& m : ctx.cluster.members())
+            ms.push_back(member_json(m));
+          reply(json_response(200, {{"members", ms}}, rc.req.version()));
+        });
+  r.add(verb::post, "/v1/cluster/members", "cluster_members_add",
+        [&ctx](RequestContext& rc, Reply reply) {
+          json body;
+          ApiError err;
+          std::int64_t id = 0;
+          std::string peer, http;
+          if (!parse_body(rc.req, &body, &err) ||
+              !get_int(body, "id", 1, INT64_MAX, std::nullopt, &id, &err) ||
+              !get_string(body, "peer", 255, std::nullopt, &peer, &err) ||
+              !get_string(body, "http", 255, std::string(), &http, &err)) {
+            return reply(error_response(err, rc.req.version()));
+          }
+          if (peer.find(':') == std::string::npos ||
+              (!http.empty() && http.find(':') == std::string::npos)) {
+            return reply(error_response(400, "invalid_argument", "'peer' and 'http' are host:port",
+                                        json::object(), rc.req.version()));
+          }
+          if (!ctx.cluster.is_leader() && !is_forwarded(rc.req))
+            return forward_to_leader(ctx, rc.req, reply);
+          const unsigned v = rc.req.version();
+          ctx.cluster.add_member(
+              static_cast<raft::NodeId>(id), peer, http, [reply, id, peer, http, v](Status s) {
+                if (!s) return reply(status_error(s, v));
+                reply(json_response(
+                    201, {{"id", id}, {"peer", peer}, {"http", http}, {"voter", false}}, v));
+              });
+        });
+  r.add(verb::delete_, "/v1/cluster/members/{id}", "cluster_members_remove",
+        [&ctx](RequestContext& rc, Reply reply) {
+          const std::string& s = rc.params["id"];
+          raft::NodeId id = 0;
+          if (s.empty() || s.size() > 19 ||
+              s.find_first_not_of("0123456789") != std::string::npos ||
+              (id = std::stoull(s)) == 0) {
+            return reply(error_response(400, "invalid_argument",
+                                        "member id must be a positive integer", json::object(),
+                                        rc.req.version()));
+          }
+          if (!ctx.cluster.is_leader() && !is_forwarded(rc.req))
+            return forward_to_leader(ctx, rc.req, reply);
+          const unsigned v = rc.req.version();
+          ctx.cluster.remove_member(id, [reply, id, v](Status st) {
+            if (!st) return reply(status_error(st, v));
+            reply(json_response(200, {{"removed", id}}, v));
+          });
+        });
+  r.add(
+      verb::post, "/v1/cluster/transfer-leadership", "cluster_transfer",
+      [&ctx](RequestContext& rc, Reply reply) {
+        json body;
+        ApiError err;
+        std::int64_t to = 0;
+        if (!parse_body(rc.req, &body, &err) || !get_int(body, "to", 1, INT64_MAX, 0, &to, &err)) {
+          return reply(error_response(err, rc.req.version()));
+        }
+        if (!ctx.cluster.is_leader() && !is_forwarded(rc.req))
+          return forward_to_leader(ctx, rc.req, reply);
+        const unsigned v = rc.req.version();
+        if (to != 0) {
+          bool known = false;
+          for (const auto& m : ctx.cluster.members())
+            known |= m.id == static_cast<raft::NodeId>(to);
+          if (!known)
+            return reply(error_response(404, "member_not_found", "no member " + std::to_string(to),
+                                        json::object(), v));
+        }
+        ctx.cluster.transfer_leadership(static_cast<raft::NodeId>(to), [&ctx, reply, v](Status st) {
+          if (!st) return reply(status_error(st, v));
+          reply(json_response(200, {{"leader", ctx.cluster.status().leader}}, v));
+        });
+      });
   r.add(verb::get, "/metrics", "metrics", [&ctx](RequestContext& rc, Reply reply) {
     const raft::CoreStatus st = ctx.cluster.status();
     std::string out;
     metric_line(out, "raftlock_raft_term", "gauge", "Current Raft term.", st.term);
-    metric_line(out, "raftlock_raft_role", "gauge", "0 follower, 1 pre-candidate, 2 candidate, 3 leader.", static_cast<double>(st.role));
-    metric_line(out, "raftlock_raft_is_leader", "gauge", "1 if this node leads.", st.role == raft::Role::kLeader ? 1 : 0);
-    metric_line(out, "raftlock_raft_leader_changes_total", "counter", "Leader changes seen by this node.", static_cast<double>(ctx.cluster.leader_changes()));
+    metric_line(out, "raftlock_raft_role", "gauge",
+                "0 follower, 1 pre-candidate, 2 candidate, 3 leader.",
+                static_cast<double>(st.role));
+    metric_line(out, "raftlock_raft_is_leader", "gauge", "1 if this node leads.",
+                st.role == raft::Role::kLeader ? 1 : 0);
+    metric_line(out, "raftlock_raft_leader_changes_total", "counter",
+                "Leader changes seen by this node.",
+                static_cast<double>(ctx.cluster.leader_changes()));
     metric_line(out, "raftlock_raft_commit_index", "gauge", "Raft commit index.", st.commit);
-    metric_line(out, "raftlock_raft_applied_index", "gauge", "Last index applied to the state machine.", st.applied);
-    metric_line(out, "raftlock_raft_last_log_index", "gauge", "Last index in the log.", st.last_index);
-    metric_line(out, "raftlock_raft_snapshot_index", "gauge", "Index of the latest snapshot.", st.snapshot_index);
-    metric_line(out, "raftlock_proposals_pending", "gauge", "Proposals waiting for their commit on this node.", ctx.proposals.pending());
+    metric_line(out, "raftlock_raft_applied_index", "gauge",
+                "Last index applied to the state machine.", st.applied);
+    metric_line(out, "raftlock_raft_last_log_index", "gauge", "Last index in the log.",
+                st.last_index);
+    metric_line(out, "raftlock_raft_snapshot_index", "gauge", "Index of the latest snapshot.",
+                st.snapshot_index);
+    metric_line(out, "raftlock_proposals_pending", "gauge",
+                "Proposals waiting for their commit on this node.", ctx.proposals.pending());
     metric_line(out, "raftlock_sessions", "gauge", "Open sessions.", ctx.sm.sessions().size());
     ctx.metrics.render(out);
     Response res{boost::beast::http::status::ok, rc.req.version()};

@@ -24,10 +24,9 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(server_.opts_.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(server_.opts_.header_limit));
     stream_.expires_after(server_.opts_.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->on_read(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -122,7 +121,9 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
 HttpServer::HttpServer(boost::asio::io_context& io, const Router& router, HttpServerOptions opts)
     : io_(io), router_(router), opts_(opts), acceptor_(io) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+}
 
 Status HttpServer::listen(const std::string& host, std::uint16_t port) {
   boost::system::error_code ec;

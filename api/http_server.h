@@ -16,7 +16,7 @@
 namespace raftlock::api {
 
 struct HttpServerOptions {
-  std::size_t body_limit = 64 * 1024;    // API.md: bodies of exactly 65536 bytes are accepted
+  std::size_t body_limit = 64 * 1024;  // API.md: bodies of exactly 65536 bytes are accepted
   std::size_t header_limit = 16 * 1024;
   std::chrono::seconds idle_timeout{120};
 };

@@ -23,9 +23,9 @@ using GoneFlag = std::shared_ptr<const bool>;
 
 struct RequestContext {
   const Request& req;
-  std::string path;                              // without the query string
-  std::map<std::string, std::string> query;      // decoded query parameters
-  std::map<std::string, std::string> params;     // {name} captures of the route
+  std::string path;                           // without the query string
+  std::map<std::string, std::string> query;   // decoded query parameters
+  std::map<std::string, std::string> params;  // {name} captures of the route
   GoneFlag client_gone;
 };
 

@@ -15,7 +15,8 @@ Response json_response(unsigned status, const nlohmann::json& body, unsigned ver
 Response error_response(unsigned status, const std::string& code, const std::string& message,
                         const nlohmann::json& extra, unsigned version) {
   nlohmann::json err = {{"code", code}, {"message", message}};
-  for (auto it = extra.begin(); it != extra.end(); ++it) err[it.key()] = it.value();
+  for (auto it = extra.begin(); it != extra.end(); ++it)
+    err[it.key()] = it.value();
   return json_response(status, nlohmann::json{{"error", err}}, version);
 }
 

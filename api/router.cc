@@ -103,10 +103,10 @@ std::string Router::dispatch(RequestContext& ctx, Reply reply) const {
     return r.name;
   }
   if (path_matched) {
-    reply(error_response(405, "method_not_allowed",
-                         "method " + std::string(ctx.req.method_string()) + " not allowed on " +
-                             ctx.path,
-                         nlohmann::json::object(), ctx.req.version()));
+    reply(error_response(
+        405, "method_not_allowed",
+        "method " + std::string(ctx.req.method_string()) + " not allowed on " + ctx.path,
+        nlohmann::json::object(), ctx.req.version()));
   } else {
     reply(error_response(404, "not_found", "no route for " + ctx.path, nlohmann::json::object(),
                          ctx.req.version()));

@@ -8,12 +8,12 @@ namespace raftlock {
 
 }  // namespace raftlock
 
-#define RAFTLOCK_ASSERT(cond)                                                        \
-  do {                                                                               \
-    if (!(cond)) ::raftlock::assert_fail(#cond, __FILE__, __LINE__, "");             \
+#define RAFTLOCK_ASSERT(cond)                                            \
+  do {                                                                   \
+    if (!(cond)) ::raftlock::assert_fail(#cond, __FILE__, __LINE__, ""); \
   } while (0)
 
-#define RAFTLOCK_ASSERT_MSG(cond, msg)                                               \
-  do {                                                                               \
-    if (!(cond)) ::raftlock::assert_fail(#cond, __FILE__, __LINE__, (msg));          \
+#define RAFTLOCK_ASSERT_MSG(cond, msg)                                      \
+  do {                                                                      \
+    if (!(cond)) ::raftlock::assert_fail(#cond, __FILE__, __LINE__, (msg)); \
   } while (0)

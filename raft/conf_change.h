@@ -8,8 +8,8 @@
 // when a conflicting suffix is truncated, the previous configuration returns.
 #pragma once
 
-#include "raft/result.h"
 #include "raft/log_store.h"
+#include "raft/result.h"
 #include "raft/types.h"
 
 namespace raftlock::raft {

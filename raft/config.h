@@ -19,16 +19,16 @@ struct Mutations {
 
 struct Config {
   NodeId id = kNoNode;
-  int election_ticks = 10;   // base election timeout; randomized in [n, 2n) (§5.2)
-  int heartbeat_ticks = 1;   // leader heartbeat interval; < election_ticks
-  bool pre_vote = true;      // thesis §9.6
-  bool check_quorum = true;  // thesis §6.2: a leader that hears no quorum steps down
+  int election_ticks = 10;                // base election timeout; randomized in [n, 2n) (§5.2)
+  int heartbeat_ticks = 1;                // leader heartbeat interval; < election_ticks
+  bool pre_vote = true;                   // thesis §9.6
+  bool check_quorum = true;               // thesis §6.2: a leader that hears no quorum steps down
   std::uint64_t max_msg_bytes = 1 << 20;  // max entry bytes in one kAppend
   std::uint64_t max_msg_entries = 256;    // max entries in one kAppend
   int max_inflight_msgs = 64;             // kAppend messages in flight per peer
   std::uint64_t max_uncommitted_entries = 10000;  // proposals beyond are refused
-  std::uint64_t seed = 1;    // seeds election jitter; give every node its own
-  Index applied = 0;         // index the state machine had applied when restarted
+  std::uint64_t seed = 1;                         // seeds election jitter; give every node its own
+  Index applied = 0;  // index the state machine had applied when restarted
   Mutations mutations;
 };
 

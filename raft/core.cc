@@ -17,7 +17,10 @@ bool is_local_request(MessageType t) {
 }  // namespace
 
 Core::Core(const Config& cfg, const LogView& storage)
-    : cfg_(cfg), id_(cfg.id), log_(storage, cfg.applied), rng_(cfg.seed * 0x9E3779B97F4A7C15ull + cfg.id) {
+    : cfg_(cfg),
+      id_(cfg.id),
+      log_(storage, cfg.applied),
+      rng_(cfg.seed * 0x9E3779B97F4A7C15ull + cfg.id) {
   RAFTLOCK_ASSERT_MSG(id_ != kNoNode, "node id must not be 0");
   RAFTLOCK_ASSERT(cfg_.heartbeat_ticks > 0 && cfg_.heartbeat_ticks < cfg_.election_ticks);
   RAFTLOCK_ASSERT(cfg_.max_inflight_msgs > 0 && cfg_.max_msg_entries > 0);
@@ -36,9 +39,13 @@ Core::Core(const Config& cfg, const LogView& storage)
   prev_soft_state_ = soft_state();
 }
 
-HardState Core::hard_state() const { return HardState{term_, vote_, log_.committed()}; }
+HardState Core::hard_state() const {
+  return HardState{term_, vote_, log_.committed()};
+}
 
-SoftState Core::soft_state() const { return SoftState{leader_, role_}; }
+SoftState Core::soft_state() const {
+  return SoftState{leader_, role_};
+}
 
 // --- transitions ------------------------------------------------------------
 
@@ -58,8 +65,10 @@ void Core::reset(Term term) {
   pending_conf_index_ = 0;
   prs_.clear();
   const ConfState& c = conf();
-  for (NodeId v : c.voters) prs_.emplace(v, Progress(log_.last_index() + 1, cfg_.max_inflight_msgs, false));
-  for (NodeId l : c.learners) prs_.emplace(l, Progress(log_.last_index() + 1, cfg_.max_inflight_msgs, true));
+  for (NodeId v : c.voters)
+    prs_.emplace(v, Progress(log_.last_index() + 1, cfg_.max_inflight_msgs, false));
+  for (NodeId l : c.learners)
+    prs_.emplace(l, Progress(log_.last_index() + 1, cfg_.max_inflight_msgs, true));
   if (auto it = prs_.find(id_); it != prs_.end()) it->second.match = log_.last_index();
 }
 
@@ -104,7 +113,8 @@ void Core::become_leader() {
 void Core::reset_randomized_election_timeout() {
   // §5.2: randomized in [election_ticks, 2 * election_ticks), redrawn each time.
   randomized_election_timeout_ =
-      cfg_.election_ticks + static_cast<int>(rng_() % static_cast<std::uint64_t>(cfg_.election_ticks));
+      cfg_.election_ticks +
+      static_cast<int>(rng_() % static_cast<std::uint64_t>(cfg_.election_ticks));
 }
 
 bool Core::promotable() const {
@@ -217,10 +227,13 @@ Status Core::step(const Message& m) {
 
 Status Core::step_by_role(const Message& m) {
   switch (role_) {
-    case Role::kLeader: return step_leader(m);
-    case Role::kFollower: return step_follower(m);
+    case Role::kLeader:
+      return step_leader(m);
+    case Role::kFollower:
+      return step_follower(m);
     case Role::kPreCandidate:
-    case Role::kCandidate: return step_candidate(m);
+    case Role::kCandidate:
+      return step_candidate(m);
   }
   return Status::ok();
 }
@@ -261,14 +274,16 @@ Status Core::step_follower(const Message& m) {
     case MessageType::kReadIndexResp:
       read_states_.push_back(ReadState{m.index, m.context});
       return Status::ok();
-    default: return Status::ok();
+    default:
+      return Status::ok();
   }
 }
 
 Status Core::step_candidate(const Message& m) {
   switch (m.type) {
     case MessageType::kPropose:
-    case MessageType::kReadIndex: return Status(ErrorCode::kNoLeader, "election in progress");
+    case MessageType::kReadIndex:
+      return Status(ErrorCode::kNoLeader, "election in progress");
     case MessageType::kAppend:
     case MessageType::kHeartbeat:
     case MessageType::kSnapshot:
@@ -276,8 +291,11 @@ Status Core::step_candidate(const Message& m) {
       become_follower(m.term, m.from);
       return step_follower(m);
     case MessageType::kVoteResp:
-    case MessageType::kPreVoteResp: handle_vote_response(m); return Status::ok();
-    default: return Status::ok();
+    case MessageType::kPreVoteResp:
+      handle_vote_response(m);
+      return Status::ok();
+    default:
+      return Status::ok();
   }
 }
 

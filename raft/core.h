@@ -21,8 +21,8 @@
 #include <random>
 #include <vector>
 
-#include "raft/config.h"
 #include "raft/conf_change.h"
+#include "raft/config.h"
 #include "raft/log_store.h"
 #include "raft/progress.h"
 #include "raft/raft_log.h"
@@ -53,7 +53,7 @@ struct CoreStatus {
   Index last_index = 0;
   Index snapshot_index = 0;
   ConfState conf;
-  NodeId transferee = kNoNode;        // leadership transfer in progress (leader only)
+  NodeId transferee = kNoNode;         // leadership transfer in progress (leader only)
   std::map<NodeId, PeerStatus> peers;  // leader only, excluding itself
 };
 
@@ -186,14 +186,14 @@ class Core {
   NodeId vote_ = kNoNode;
   NodeId leader_ = kNoNode;
   Role role_ = Role::kFollower;
-  std::map<NodeId, Progress> prs_;     // leader's view of every member (itself included)
-  std::map<NodeId, bool> votes_;       // (pre-)candidate's received answers
+  std::map<NodeId, Progress> prs_;  // leader's view of every member (itself included)
+  std::map<NodeId, bool> votes_;    // (pre-)candidate's received answers
   ReadOnly read_only_;
   std::vector<Message> pending_reads_;  // leader: kReadIndex waiting for the no-op to commit
   NodeId transferee_ = kNoNode;
   int transfer_elapsed_ = 0;
-  Index pending_conf_index_ = 0;       // leader: index of the last conf change proposed
-  Index uncommitted_entries_ = 0;      // leader: cheap bound on proposals in flight
+  Index pending_conf_index_ = 0;   // leader: index of the last conf change proposed
+  Index uncommitted_entries_ = 0;  // leader: cheap bound on proposals in flight
 
   // Configuration history (T§4.1): base_conf_ as of the snapshot, then one
   // (index, configuration) per kConfChange entry in the log, in index order.

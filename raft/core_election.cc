@@ -40,8 +40,8 @@ void Core::handle_vote_request(const Message& m) {
   const bool pre = m.type == MessageType::kPreVote;
   // §5.2: at most one vote per term, first-come-first-served. A pre-vote for a
   // later term promises nothing, so it may be granted freely.
-  bool can_vote = vote_ == m.from || (vote_ == kNoNode && leader_ == kNoNode) ||
-                  (pre && m.term > term_);
+  bool can_vote =
+      vote_ == m.from || (vote_ == kNoNode && leader_ == kNoNode) || (pre && m.term > term_);
   if (cfg_.mutations.grant_two_votes_per_term && !pre && leader_ == kNoNode) can_vote = true;
   // §5.4.1: only for a candidate whose log is at least as up-to-date as ours.
   const bool up_to_date =
@@ -79,9 +79,12 @@ int Core::poll(NodeId id, bool granted) {
   // A set of voters, not a counter: duplicated answers count once.
   votes_.emplace(id, granted);
   switch (vote_result(conf().voters, votes_)) {
-    case VoteResult::kWon: return 1;
-    case VoteResult::kLost: return -1;
-    case VoteResult::kPending: return 0;
+    case VoteResult::kWon:
+      return 1;
+    case VoteResult::kLost:
+      return -1;
+    case VoteResult::kPending:
+      return 0;
   }
   return 0;
 }

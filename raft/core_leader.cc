@@ -25,10 +25,17 @@ Status Core::step_leader(const Message& m) {
       bcast_append();
       return Status::ok();
     }
-    case MessageType::kReadIndex: handle_read_index(m); return Status::ok();
-    case MessageType::kAppendResp: handle_append_response(m); return Status::ok();
-    case MessageType::kHeartbeatResp: handle_heartbeat_response(m); return Status::ok();
-    default: return Status::ok();
+    case MessageType::kReadIndex:
+      handle_read_index(m);
+      return Status::ok();
+    case MessageType::kAppendResp:
+      handle_append_response(m);
+      return Status::ok();
+    case MessageType::kHeartbeatResp:
+      handle_heartbeat_response(m);
+      return Status::ok();
+    default:
+      return Status::ok();
   }
 }
 
@@ -48,15 +55,19 @@ void Core::handle_append_response(const Message& m) {
   const bool was_paused = pr.is_paused();
   if (!pr.maybe_update(m.index)) return;  // stale or duplicate acknowledgement
   switch (pr.state) {
-    case Progress::State::kProbe: pr.become_replicate(); break;
+    case Progress::State::kProbe:
+      pr.become_replicate();
+      break;
     case Progress::State::kSnapshot:
       if (pr.match + 1 >= log_.first_index()) pr.become_replicate();
       break;
-    case Progress::State::kReplicate: pr.inflights.free_le(m.index); break;
+    case Progress::State::kReplicate:
+      pr.inflights.free_le(m.index);
+      break;
   }
   if (maybe_commit()) {
     if (role_ != Role::kLeader) return;  // stepped down after its own removal committed
-    bcast_append();  // spread the new commit index
+    bcast_append();                      // spread the new commit index
   } else if (was_paused) {
     send_append(m.from);
   }
@@ -104,13 +115,17 @@ void Core::release_ready_reads(const std::vector<ReadRequest>& reads) {
     if (r.from == id_) {
       read_states_.push_back(ReadState{r.index, r.context});
     } else {
-      send(Message{.type = MessageType::kReadIndexResp, .to = r.from, .index = r.index,
+      send(Message{.type = MessageType::kReadIndexResp,
+                   .to = r.from,
+                   .index = r.index,
                    .context = r.context});
     }
   }
 }
 
-bool Core::committed_in_current_term() const { return log_.term_or_zero(log_.committed()) == term_; }
+bool Core::committed_in_current_term() const {
+  return log_.term_or_zero(log_.committed()) == term_;
+}
 
 void Core::check_quorum_and_step_down() {
   std::set<NodeId> active{id_};
@@ -150,14 +165,19 @@ Status Core::transfer_leadership(NodeId to) {
   return Status::ok();
 }
 
-void Core::send_timeout_now(NodeId to) { send(Message{.type = MessageType::kTimeoutNow, .to = to}); }
+void Core::send_timeout_now(NodeId to) {
+  send(Message{.type = MessageType::kTimeoutNow, .to = to});
+}
 
-void Core::abort_transfer() { transferee_ = kNoNode; }
+void Core::abort_transfer() {
+  transferee_ = kNoNode;
+}
 
 void Core::report_unreachable(NodeId peer) {
   if (role_ != Role::kLeader) return;
   auto it = prs_.find(peer);
-  if (it != prs_.end() && it->second.state == Progress::State::kReplicate) it->second.become_probe();
+  if (it != prs_.end() && it->second.state == Progress::State::kReplicate)
+    it->second.become_probe();
 }
 
 void Core::report_snapshot(NodeId peer, bool ok) {

@@ -45,7 +45,8 @@ void Core::on_appended(const std::vector<Entry>& entries, Index from) {
 
 void Core::forget_conf_before(Index index) {
   base_conf_ = conf_at(index);
-  while (!conf_log_.empty() && conf_log_.front().first <= index) conf_log_.erase(conf_log_.begin());
+  while (!conf_log_.empty() && conf_log_.front().first <= index)
+    conf_log_.erase(conf_log_.begin());
 }
 
 void Core::conf_changed() {
@@ -78,7 +79,8 @@ void Core::on_commit_advanced() {
   if (committed_in_current_term() && !pending_reads_.empty()) {
     std::vector<Message> reads;
     reads.swap(pending_reads_);
-    for (const Message& m : reads) handle_read_index(m);
+    for (const Message& m : reads)
+      handle_read_index(m);
   }
   // T§4.2.2: a leader removed from the configuration steps down once the
   // change is committed.

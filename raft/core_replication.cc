@@ -19,7 +19,8 @@ void Core::handle_append(const Message& m) {
                                     cfg_.mutations.skip_conflict_truncation);
   if (last_new) {
     if (appended_from != 0) {
-      std::vector<Entry> written(m.entries.begin() + (appended_from - m.index - 1), m.entries.end());
+      std::vector<Entry> written(m.entries.begin() + (appended_from - m.index - 1),
+                                 m.entries.end());
       on_appended(written, appended_from);
     }
     send(Message{.type = MessageType::kAppendResp, .to = m.from, .index = *last_new});
@@ -145,7 +146,8 @@ bool Core::append_entries(std::vector<Entry> entries) {
 
 bool Core::maybe_commit() {
   std::map<NodeId, Index> match;
-  for (const auto& [id, pr] : prs_) match[id] = pr.match;
+  for (const auto& [id, pr] : prs_)
+    match[id] = pr.match;
   const Index q = quorum_index(conf().voters, match);
   bool advanced;
   if (cfg_.mutations.commit_old_term_by_count) {

@@ -35,8 +35,7 @@ class LogView {
   // Entries [lo, hi), stopping early once max_bytes would be exceeded, but
   // always at least one entry. kCompacted if lo < first_index();
   // kUnavailable if hi > last_index() + 1.
-  virtual Result<std::vector<Entry>> entries(Index lo, Index hi,
-                                             std::uint64_t max_bytes) const = 0;
+  virtual Result<std::vector<Entry>> entries(Index lo, Index hi, std::uint64_t max_bytes) const = 0;
   // The stored snapshot, including its data.
   virtual Snapshot snapshot() const = 0;
 };
@@ -56,9 +55,7 @@ struct StorageWrite {
   // index are dropped. Ignored if not newer than the stored snapshot.
   std::optional<Snapshot> compact;
 
-  bool empty() const {
-    return !install_snapshot && entries.empty() && !hard_state && !compact;
-  }
+  bool empty() const { return !install_snapshot && entries.empty() && !hard_state && !compact; }
 };
 
 class LogStore : public LogView {

@@ -14,8 +14,8 @@ Config with_applied(Config cfg, Index applied) {
 }
 }  // namespace
 
-Node::Node(boost::asio::io_context& io, const Config& cfg, const NodeOptions& opts,
-           LogStore& store, StateMachine& sm, Transport& transport)
+Node::Node(boost::asio::io_context& io, const Config& cfg, const NodeOptions& opts, LogStore& store,
+           StateMachine& sm, Transport& transport)
     : io_(io),
       cfg_(cfg),
       opts_(opts),
@@ -117,7 +117,8 @@ void Node::process() {
     // 2. A snapshot from the leader replaces the state machine.
     if (rd.snapshot) sm_.restore(*rd.snapshot);
     // 3. Send.
-    for (const Message& m : rd.messages) transport_.send(m);
+    for (const Message& m : rd.messages)
+      transport_.send(m);
     // 4. Apply, then serve the reads that waited for it.
     if (!rd.committed_entries.empty()) sm_.apply(rd.committed_entries);
     if (rd.soft_state) {

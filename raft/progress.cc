@@ -12,7 +12,8 @@ void Inflights::add(Index last) {
 }
 
 void Inflights::free_le(Index index) {
-  while (!q_.empty() && q_.front() <= index) q_.pop_front();
+  while (!q_.empty() && q_.front() <= index)
+    q_.pop_front();
 }
 
 void Inflights::free_first_one() {
@@ -79,18 +80,24 @@ bool Progress::maybe_decrease_to(Index rejected, Index hint) {
 
 bool Progress::is_paused() const {
   switch (state) {
-    case State::kProbe: return probe_sent;
-    case State::kReplicate: return inflights.full();
-    case State::kSnapshot: return true;
+    case State::kProbe:
+      return probe_sent;
+    case State::kReplicate:
+      return inflights.full();
+    case State::kSnapshot:
+      return true;
   }
   return true;
 }
 
 const char* Progress::state_name() const {
   switch (state) {
-    case State::kProbe: return "probe";
-    case State::kReplicate: return "replicate";
-    case State::kSnapshot: return "snapshot";
+    case State::kProbe:
+      return "probe";
+    case State::kReplicate:
+      return "replicate";
+    case State::kSnapshot:
+      return "snapshot";
   }
   return "";
 }

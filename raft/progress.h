@@ -19,8 +19,8 @@ class Inflights {
   explicit Inflights(int capacity) : capacity_(capacity) {}
   bool full() const { return static_cast<int>(q_.size()) >= capacity_; }
   int count() const { return static_cast<int>(q_.size()); }
-  void add(Index last);               // REQUIRES: !full()
-  void free_le(Index index);          // frees every message up to `index`
+  void add(Index last);       // REQUIRES: !full()
+  void free_le(Index index);  // frees every message up to `index`
   void free_first_one();
   void reset() { q_.clear(); }
 
@@ -40,10 +40,10 @@ class Progress {
   Index next = 1;   // index of the next entry to send
   State state = State::kProbe;
   bool learner = false;
-  bool probe_sent = false;      // kProbe: a kAppend is outstanding, wait for reply or heartbeat
-  bool recent_active = false;   // heard from since the last CheckQuorum round
-  Index pending_snapshot = 0;   // kSnapshot: index of the snapshot being sent
-  int snapshot_rounds = 0;      // kSnapshot: CheckQuorum rounds without an answer
+  bool probe_sent = false;     // kProbe: a kAppend is outstanding, wait for reply or heartbeat
+  bool recent_active = false;  // heard from since the last CheckQuorum round
+  Index pending_snapshot = 0;  // kSnapshot: index of the snapshot being sent
+  int snapshot_rounds = 0;     // kSnapshot: CheckQuorum rounds without an answer
   Inflights inflights;
 
   void become_probe();

@@ -35,7 +35,8 @@ VoteResult vote_result(const std::set<NodeId>& voters, const std::map<NodeId, bo
 
 bool has_quorum(const std::set<NodeId>& voters, const std::set<NodeId>& active) {
   std::size_t n = 0;
-  for (NodeId v : voters) n += active.count(v);
+  for (NodeId v : voters)
+    n += active.count(v);
   return !voters.empty() && n >= voters.size() / 2 + 1;
 }
 

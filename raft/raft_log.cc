@@ -33,7 +33,9 @@ Index RaftLog::last_index() const {
   return storage_.last_index();
 }
 
-Term RaftLog::last_term() const { return term_or_zero(last_index()); }
+Term RaftLog::last_term() const {
+  return term_or_zero(last_index());
+}
 
 Result<Term> RaftLog::term(Index i) const {
   const Index dummy = first_index() - 1;
@@ -64,8 +66,8 @@ bool RaftLog::is_up_to_date(Index lasti, Term t) const {
 }
 
 std::optional<Index> RaftLog::maybe_append(Index prev_index, Term prev_term, Index leader_commit,
-                                           const std::vector<Entry>& entries,
-                                           Index* appended_from, bool skip_conflict_truncation) {
+                                           const std::vector<Entry>& entries, Index* appended_from,
+                                           bool skip_conflict_truncation) {
   *appended_from = 0;
   if (!match_term(prev_index, prev_term)) return std::nullopt;
   const Index last_new = prev_index + entries.size();
@@ -74,14 +76,16 @@ std::optional<Index> RaftLog::maybe_append(Index prev_index, Term prev_term, Ind
   // Only a real conflict truncates: a delayed, shorter AppendEntries must not
   // remove entries we already acknowledged.
   std::size_t k = 0;
-  while (k < entries.size() && match_term(entries[k].index, entries[k].term)) ++k;
+  while (k < entries.size() && match_term(entries[k].index, entries[k].term))
+    ++k;
   if (k < entries.size()) {
     const Index conflict = entries[k].index;
     if (conflict <= last_index()) {
       RAFTLOCK_ASSERT_MSG(conflict > committed_, "conflict with a committed entry");
       if (skip_conflict_truncation) {
         // Test-only mutation: keep the conflicting suffix, append only beyond it.
-        while (k < entries.size() && entries[k].index <= last_index()) ++k;
+        while (k < entries.size() && entries[k].index <= last_index())
+          ++k;
       }
     }
     if (k < entries.size()) {
@@ -138,7 +142,8 @@ Result<std::vector<Entry>> RaftLog::slice(Index lo, Index hi, std::uint64_t max_
     auto stored = storage_.entries(lo, std::min(hi, off), max_bytes);
     if (!stored) return stored.status();
     out = std::move(stored).value();
-    for (const Entry& e : out) bytes += entry_bytes(e);
+    for (const Entry& e : out)
+      bytes += entry_bytes(e);
     if (out.size() < std::min(hi, off) - lo) return out;  // byte limit reached
   }
   for (Index i = std::max(lo, off); i < hi; ++i) {
@@ -218,7 +223,8 @@ std::optional<Snapshot> RaftLog::next_unstable_snapshot() const {
 
 void RaftLog::accept_unstable() {
   if (unstable_snapshot_) snapshot_in_progress_ = true;
-  if (!unstable_.empty()) entries_in_progress_ = std::max(entries_in_progress_, unstable_.back().index);
+  if (!unstable_.empty())
+    entries_in_progress_ = std::max(entries_in_progress_, unstable_.back().index);
 }
 
 void RaftLog::stable_to(Index index, Term t) {

@@ -84,7 +84,7 @@ class RaftLog {
   const LogView& storage_;
   std::optional<Snapshot> unstable_snapshot_;
   bool snapshot_in_progress_ = false;
-  std::vector<Entry> unstable_;  // entries after the stable log, possibly replacing its suffix
+  std::vector<Entry> unstable_;    // entries after the stable log, possibly replacing its suffix
   Index entries_in_progress_ = 0;  // unstable entries up to here were handed out
   Index committed_ = 0;
   Index applying_ = 0;  // last index handed out in a Ready for applying

@@ -29,7 +29,9 @@ std::vector<ReadRequest> ReadOnly::advance(const Bytes& context) {
   return out;
 }
 
-Bytes ReadOnly::last_pending() const { return queue_.empty() ? Bytes() : queue_.back().context; }
+Bytes ReadOnly::last_pending() const {
+  return queue_.empty() ? Bytes() : queue_.back().context;
+}
 
 void ReadOnly::clear() {
   queue_.clear();

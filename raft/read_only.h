@@ -13,9 +13,9 @@
 namespace raftlock::raft {
 
 struct ReadRequest {
-  Index index = 0;         // commit index when the read arrived
-  Bytes context;           // the requester's id for the read
-  NodeId from = kNoNode;   // who asked (the leader itself, or a follower)
+  Index index = 0;        // commit index when the read arrived
+  Bytes context;          // the requester's id for the read
+  NodeId from = kNoNode;  // who asked (the leader itself, or a follower)
 };
 
 class ReadOnly {

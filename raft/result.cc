@@ -9,18 +9,30 @@ namespace raftlock {
 
 const char* error_code_name(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk: return "ok";
-    case ErrorCode::kNotLeader: return "not_leader";
-    case ErrorCode::kNoLeader: return "no_leader";
-    case ErrorCode::kProposalDropped: return "proposal_dropped";
-    case ErrorCode::kTimeout: return "timeout";
-    case ErrorCode::kInvalidArgument: return "invalid_argument";
-    case ErrorCode::kConflict: return "conflict";
-    case ErrorCode::kLimitExceeded: return "limit_exceeded";
-    case ErrorCode::kCompacted: return "compacted";
-    case ErrorCode::kUnavailable: return "unavailable";
-    case ErrorCode::kCorruption: return "corruption";
-    case ErrorCode::kIo: return "io";
+    case ErrorCode::kOk:
+      return "ok";
+    case ErrorCode::kNotLeader:
+      return "not_leader";
+    case ErrorCode::kNoLeader:
+      return "no_leader";
+    case ErrorCode::kProposalDropped:
+      return "proposal_dropped";
+    case ErrorCode::kTimeout:
+      return "timeout";
+    case ErrorCode::kInvalidArgument:
+      return "invalid_argument";
+    case ErrorCode::kConflict:
+      return "conflict";
+    case ErrorCode::kLimitExceeded:
+      return "limit_exceeded";
+    case ErrorCode::kCompacted:
+      return "compacted";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
+    case ErrorCode::kCorruption:
+      return "corruption";
+    case ErrorCode::kIo:
+      return "io";
   }
   return "unknown";
 }

@@ -11,17 +11,17 @@ namespace raftlock {
 
 enum class ErrorCode {
   kOk = 0,
-  kNotLeader,          // this node is not the leader and cannot serve the request
-  kNoLeader,           // no leader is known; nothing was proposed
-  kProposalDropped,    // refused before it entered the log (e.g. transfer in progress)
-  kTimeout,            // the outcome is unknown
-  kInvalidArgument,    // the caller passed something malformed or out of range
-  kConflict,           // the request conflicts with the current state
-  kLimitExceeded,      // a configured limit would be exceeded
-  kCompacted,          // the requested log index is before the first retained entry
-  kUnavailable,        // the requested log index is not (yet) in the log
-  kCorruption,         // stored or received data failed a check
-  kIo,                 // the operating system or a library reported an I/O failure
+  kNotLeader,        // this node is not the leader and cannot serve the request
+  kNoLeader,         // no leader is known; nothing was proposed
+  kProposalDropped,  // refused before it entered the log (e.g. transfer in progress)
+  kTimeout,          // the outcome is unknown
+  kInvalidArgument,  // the caller passed something malformed or out of range
+  kConflict,         // the request conflicts with the current state
+  kLimitExceeded,    // a configured limit would be exceeded
+  kCompacted,        // the requested log index is before the first retained entry
+  kUnavailable,      // the requested log index is not (yet) in the log
+  kCorruption,       // stored or received data failed a check
+  kIo,               // the operating system or a library reported an I/O failure
 };
 
 const char* error_code_name(ErrorCode code);
@@ -47,7 +47,7 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
   Result(ErrorCode code, std::string message) : v_(Status(code, std::move(message))) {}
 

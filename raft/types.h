@@ -34,7 +34,9 @@ struct Entry {
 };
 
 // Payload size of an entry, used for the byte limits of messages.
-inline std::uint64_t entry_bytes(const Entry& e) { return e.data.size() + 24; }
+inline std::uint64_t entry_bytes(const Entry& e) {
+  return e.data.size() + 24;
+}
 
 // Figure 2, "Persistent state on all servers", plus the commit index so that a
 // restarted node does not have to rediscover it.
@@ -72,18 +74,18 @@ struct Snapshot {
 };
 
 enum class MessageType : std::uint8_t {
-  kVote = 1,             // RequestVote (§5.2)
+  kVote = 1,  // RequestVote (§5.2)
   kVoteResp = 2,
-  kPreVote = 3,          // PreVote (§9.6 of the thesis): does not change terms
+  kPreVote = 3,  // PreVote (§9.6 of the thesis): does not change terms
   kPreVoteResp = 4,
-  kAppend = 5,           // AppendEntries (§5.3)
+  kAppend = 5,  // AppendEntries (§5.3)
   kAppendResp = 6,
-  kHeartbeat = 7,        // AppendEntries without entries; carries commit and read context
+  kHeartbeat = 7,  // AppendEntries without entries; carries commit and read context
   kHeartbeatResp = 8,
-  kSnapshot = 9,         // InstallSnapshot (§7)
-  kTimeoutNow = 10,      // leadership transfer (§3.10 of the thesis)
-  kPropose = 11,         // a follower forwards proposals to the leader
-  kReadIndex = 12,       // a follower asks the leader for a read index (§6.4)
+  kSnapshot = 9,     // InstallSnapshot (§7)
+  kTimeoutNow = 10,  // leadership transfer (§3.10 of the thesis)
+  kPropose = 11,     // a follower forwards proposals to the leader
+  kReadIndex = 12,   // a follower asks the leader for a read index (§6.4)
   kReadIndexResp = 13,
 };
 

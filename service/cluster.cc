@@ -27,7 +27,8 @@ void ClusterService::start() {
 void ClusterService::stop() {
   stopped_ = true;
   timer_.cancel();
-  for (PendingOp& op : ops_) op.done(Status(ErrorCode::kTimeout, "node shutting down"));
+  for (PendingOp& op : ops_)
+    op.done(Status(ErrorCode::kTimeout, "node shutting down"));
   ops_.clear();
 }
 
@@ -85,7 +86,9 @@ std::vector<Member> ClusterService::members() const {
   return ms;
 }
 
-bool ClusterService::is_leader() const { return node_.status().role == raft::Role::kLeader; }
+bool ClusterService::is_leader() const {
+  return node_.status().role == raft::Role::kLeader;
+}
 
 bool ClusterService::ready() const {
   const raft::CoreStatus st = node_.status();
@@ -103,14 +106,16 @@ bool ClusterService::has_member(NodeId id) const {
 
 void ClusterService::wait_for(std::function<bool()> finished, std::chrono::milliseconds timeout,
                               Done done) {
-  ops_.push_back(PendingOp{std::move(finished), std::chrono::steady_clock::now() + timeout,
-                           std::move(done)});
+  ops_.push_back(
+      PendingOp{std::move(finished), std::chrono::steady_clock::now() + timeout, std::move(done)});
 }
 
 void ClusterService::add_member(NodeId id, const std::string& peer, const std::string& http,
                                 Done done) {
   if (!is_leader()) return done(Status(ErrorCode::kNotLeader, "not the leader"));
-  if (has_member(id)) return done(Status(ErrorCode::kConflict, "node " + std::to_string(id) + " is already a member"));
+  if (has_member(id))
+    return done(
+        Status(ErrorCode::kConflict, "node " + std::to_string(id) + " is already a member"));
   raft::ConfChange cc{raft::ConfChangeType::kAddLearner, id,
                       nlohmann::json{{"peer", peer}, {"http", http}}.dump()};
   Status s = node_.propose_conf_change(cc);
@@ -125,7 +130,8 @@ void ClusterService::remove_member(NodeId id, Done done) {
   Status s = node_.propose_conf_change(raft::ConfChange{raft::ConfChangeType::kRemoveNode, id, ""});
   if (!s) return done(s);
   log_.info("removing node " + std::to_string(id));
-  wait_for([this, id] { return !has_member(id); }, std::chrono::milliseconds(5000), std::move(done));
+  wait_for([this, id] { return !has_member(id); }, std::chrono::milliseconds(5000),
+           std::move(done));
 }
 
 void ClusterService::transfer_leadership(NodeId to, Done done) {

@@ -17,8 +17,8 @@ namespace raftlock::service {
 
 struct Command {
   std::string op;
-  std::string req;       // request id: "<node id>-<sequence>-<random>"
-  nlohmann::json args;   // the whole object (op and req included)
+  std::string req;      // request id: "<node id>-<sequence>-<random>"
+  nlohmann::json args;  // the whole object (op and req included)
 };
 
 raft::Bytes encode_command(const std::string& op, const std::string& req, nlohmann::json args);
@@ -29,7 +29,7 @@ struct CommandResult {
   raft::Index index = 0;
   std::string req;
   bool ok = true;
-  std::string error_code;      // e.g. "session_not_found"
+  std::string error_code;  // e.g. "session_not_found"
   std::string error_message;
   nlohmann::json body = nlohmann::json::object();
 };

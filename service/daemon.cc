@@ -44,12 +44,16 @@ Result<std::unique_ptr<Daemon>> Daemon::create(boost::asio::io_context& io,
 Daemon::Daemon(boost::asio::io_context& io, const DaemonOptions& opts)
     : io_(io), opts_(opts), p_(std::make_unique<Parts>(opts)) {}
 
-Daemon::~Daemon() { stop(); }
+Daemon::~Daemon() {
+  stop();
+}
 
 Status Daemon::open() {
   std::error_code ec;
   std::filesystem::create_directories(opts_.data_dir, ec);
-  if (ec) return Status(ErrorCode::kIo, "cannot create --data-dir " + opts_.data_dir + ": " + ec.message());
+  if (ec)
+    return Status(ErrorCode::kIo,
+                  "cannot create --data-dir " + opts_.data_dir + ": " + ec.message());
   const std::string path = (std::filesystem::path(opts_.data_dir) / "raftlock.db").string();
   auto store = storage::SqliteLogStore::open(path);
   if (!store) return store.status();
@@ -61,9 +65,9 @@ Status Daemon::open() {
   p_->sm = std::move(sm).value();
   p_->sm->set_executor(io_);
 
-  p_->transport = std::make_unique<raft::TcpTransport>(
-      io_, opts_.id, opts_.cluster_name, opts_.listen_peer.to_string(),
-      opts_.listen_http.to_string(), p_->log);
+  p_->transport = std::make_unique<raft::TcpTransport>(io_, opts_.id, opts_.cluster_name,
+                                                       opts_.listen_peer.to_string(),
+                                                       opts_.listen_http.to_string(), p_->log);
 
   raft::Config cfg;
   cfg.id = opts_.id;
@@ -95,9 +99,9 @@ Status Daemon::open() {
                  (ss.leader ? std::to_string(ss.leader) : std::string("unknown")));
   });
 
-  p_->api = std::make_unique<api::ApiContext>(api::ApiContext{
-      io_, *p_->cluster, *p_->proposals, *p_->reads, *p_->sm, p_->metrics,
-      std::chrono::milliseconds(std::max(2000, 4 * opts_.election_timeout_ms))});
+  p_->api = std::make_unique<api::ApiContext>(
+      api::ApiContext{io_, *p_->cluster, *p_->proposals, *p_->reads, *p_->sm, p_->metrics,
+                      std::chrono::milliseconds(std::max(2000, 4 * opts_.election_timeout_ms))});
   api::add_cluster_routes(p_->router, *p_->api);
   api::add_session_routes(p_->router, *p_->api);
   p_->http = std::make_unique<api::HttpServer>(io_, p_->router);
@@ -127,7 +131,8 @@ Status Daemon::bootstrap_if_new() {
     // Only what every founder knows identically: entry 1 must be the same everywhere.
     members.push_back({{"id", id}, {"peer", hp.to_string()}, {"http", ""}});
   }
-  p_->log.info("new data dir: founding a cluster of " + std::to_string(conf.voters.size()) + " voter(s)");
+  p_->log.info("new data dir: founding a cluster of " + std::to_string(conf.voters.size()) +
+               " voter(s)");
   return store.write(raft::bootstrap_write(conf, nlohmann::json{{"members", members}}.dump()));
 }
 
@@ -163,7 +168,11 @@ void Daemon::stop() {
   if (p_->transport) p_->transport->stop();
 }
 
-std::uint16_t Daemon::http_port() const { return p_->http->port(); }
-std::uint16_t Daemon::peer_port() const { return p_->transport->port(); }
+std::uint16_t Daemon::http_port() const {
+  return p_->http->port();
+}
+std::uint16_t Daemon::peer_port() const {
+  return p_->transport->port();
+}
 
 }  // namespace raftlock::service

@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
   std::string help_text;
   auto opts = service::parse_daemon_options(argc, argv, &help, &help_text);
   if (!opts) {
-    std::fprintf(stderr, "raftlockd: %s\n(see raftlockd --help)\n", opts.status().message().c_str());
+    std::fprintf(stderr, "raftlockd: %s\n(see raftlockd --help)\n",
+                 opts.status().message().c_str());
     return 2;
   }
   if (help) {

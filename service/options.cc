@@ -11,7 +11,9 @@ namespace po = boost::program_options;
 
 namespace {
 
-Status invalid(const std::string& msg) { return Status(ErrorCode::kInvalidArgument, msg); }
+Status invalid(const std::string& msg) {
+  return Status(ErrorCode::kInvalidArgument, msg);
+}
 
 bool parse_u64(const std::string& s, std::uint64_t* out) {
   if (s.empty()) return false;
@@ -23,13 +25,15 @@ bool parse_u64(const std::string& s, std::uint64_t* out) {
 
 Result<HostPort> parse_host_port(const std::string& s, bool allow_zero) {
   const std::size_t colon = s.rfind(':');
-  if (colon == std::string::npos || colon == 0) return invalid("expected host:port, got '" + s + "'");
+  if (colon == std::string::npos || colon == 0)
+    return invalid("expected host:port, got '" + s + "'");
   std::uint64_t port = 0;
   if (!parse_u64(s.substr(colon + 1), &port) || port > 65535 || (port == 0 && !allow_zero)) {
     return invalid("bad port in '" + s + "'");
   }
   std::string host = s.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   return HostPort{host, static_cast<std::uint16_t>(port)};
 }
 
@@ -45,34 +49,41 @@ Result<std::map<raft::NodeId, HostPort>> parse_initial_cluster(const std::string
     }
     auto hp = parse_host_port(item.substr(eq + 1));
     if (!hp) return invalid("--initial-cluster: " + hp.status().message());
-    if (!out.emplace(id, *hp).second) return invalid("--initial-cluster: node " + std::to_string(id) + " twice");
+    if (!out.emplace(id, *hp).second)
+      return invalid("--initial-cluster: node " + std::to_string(id) + " twice");
   }
   if (out.empty()) return invalid("--initial-cluster is empty");
   return out;
 }
 
-Result<DaemonOptions> parse_daemon_options(int argc, const char* const* argv,
-                                           bool* help_requested, std::string* help_text) {
+Result<DaemonOptions> parse_daemon_options(int argc, const char* const* argv, bool* help_requested,
+                                           std::string* help_text) {
   *help_requested = false;
   DaemonOptions o;
   std::string http = o.listen_http.to_string(), peer = o.listen_peer.to_string();
   std::string initial, level = "info", config;
   std::string id_text = std::to_string(o.id);
   po::options_description desc("raftlockd options");
-  desc.add_options()
-      ("help,h", "show this help")
-      ("config", po::value(&config), "read settings from FILE (name = value lines; flags override)")
-      ("id", po::value(&id_text)->default_value(id_text), "this node's id (a positive integer)")
-      ("data-dir", po::value(&o.data_dir)->default_value(o.data_dir), "where the SQLite database lives")
-      ("listen-http", po::value(&http)->default_value(http), "client API HOST:PORT")
-      ("listen-peer", po::value(&peer)->default_value(peer), "peer protocol HOST:PORT")
-      ("initial-cluster", po::value(&initial), "ID=HOST:PORT,... founding voters (new data dir only)")
-      ("join", po::bool_switch(&o.join), "start empty and wait to be added to a cluster")
-      ("cluster-name", po::value(&o.cluster_name)->default_value(o.cluster_name), "checked in the peer handshake")
-      ("election-timeout-ms", po::value(&o.election_timeout_ms)->default_value(o.election_timeout_ms), "base election timeout, randomized in [N, 2N)")
-      ("heartbeat-ms", po::value(&o.heartbeat_ms)->default_value(o.heartbeat_ms), "leader heartbeat interval")
-      ("snapshot-entries", po::value(&o.snapshot_entries)->default_value(o.snapshot_entries), "snapshot and compact the log every N applied entries")
-      ("log-level", po::value(&level)->default_value(level), "debug, info, warn or error");
+  desc.add_options()("help,h", "show this help")(
+      "config", po::value(&config), "read settings from FILE (name = value lines; flags override)")(
+      "id", po::value(&id_text)->default_value(id_text), "this node's id (a positive integer)")(
+      "data-dir", po::value(&o.data_dir)->default_value(o.data_dir),
+      "where the SQLite database lives")("listen-http", po::value(&http)->default_value(http),
+                                         "client API HOST:PORT")(
+      "listen-peer", po::value(&peer)->default_value(peer), "peer protocol HOST:PORT")(
+      "initial-cluster", po::value(&initial),
+      "ID=HOST:PORT,... founding voters (new data dir only)")(
+      "join", po::bool_switch(&o.join), "start empty and wait to be added to a cluster")(
+      "cluster-name", po::value(&o.cluster_name)->default_value(o.cluster_name),
+      "checked in the peer handshake")(
+      "election-timeout-ms",
+      po::value(&o.election_timeout_ms)->default_value(o.election_timeout_ms),
+      "base election timeout, randomized in [N, 2N)")(
+      "heartbeat-ms", po::value(&o.heartbeat_ms)->default_value(o.heartbeat_ms),
+      "leader heartbeat interval")(
+      "snapshot-entries", po::value(&o.snapshot_entries)->default_value(o.snapshot_entries),
+      "snapshot and compact the log every N applied entries")(
+      "log-level", po::value(&level)->default_value(level), "debug, info, warn or error");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -113,8 +124,10 @@ Result<DaemonOptions> parse_daemon_options(int argc, const char* const* argv,
   if (o.heartbeat_ms < 1 || o.election_timeout_ms < 2 * o.heartbeat_ms) {
     return invalid("--election-timeout-ms must be at least twice --heartbeat-ms (>= 1)");
   }
-  if (o.cluster_name.empty() || o.cluster_name.size() > 64) return invalid("--cluster-name: 1-64 bytes");
-  if (!parse_log_level(level, &o.log_level)) return invalid("--log-level: debug, info, warn or error");
+  if (o.cluster_name.empty() || o.cluster_name.size() > 64)
+    return invalid("--cluster-name: 1-64 bytes");
+  if (!parse_log_level(level, &o.log_level))
+    return invalid("--log-level: debug, info, warn or error");
   // One tick divides the heartbeat interval and the election timeout.
   o.tick_ms = std::max(1, std::min(10, o.heartbeat_ms));
   return o;

@@ -41,7 +41,7 @@ Result<std::map<raft::NodeId, HostPort>> parse_initial_cluster(const std::string
 // Parses argv (and --config FILE). kInvalidArgument with a message naming the
 // flag on bad input. `help_text` receives the usage text when --help is given
 // (then the Result holds nullopt-like: check *help_requested).
-Result<DaemonOptions> parse_daemon_options(int argc, const char* const* argv,
-                                           bool* help_requested, std::string* help_text);
+Result<DaemonOptions> parse_daemon_options(int argc, const char* const* argv, bool* help_requested,
+                                           std::string* help_text);
 
 }  // namespace raftlock::service

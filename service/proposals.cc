@@ -27,7 +27,8 @@ void Proposals::propose(const std::string& op, nlohmann::json args,
     done(error_result("overloaded", "too many requests in flight on this node"));
     return;
   }
-  const std::string req = std::to_string(node_.id()) + "-" + std::to_string(++seq_) + "-" + random_id();
+  const std::string req =
+      std::to_string(node_.id()) + "-" + std::to_string(++seq_) + "-" + random_id();
   raft::Bytes data = encode_command(op, req, std::move(args));
   Status s = node_.propose(data);
   if (!s.is_ok()) {
@@ -42,8 +43,9 @@ void Proposals::propose(const std::string& op, nlohmann::json args,
   w.timer = std::make_unique<boost::asio::steady_timer>(io_, timeout);
   w.timer->async_wait([this, req](const boost::system::error_code& ec) {
     if (ec) return;
-    finish(req, error_result("timeout", "the commit was not seen in time; the outcome is "
-                                        "unknown and a retry is safe"));
+    finish(req, error_result("timeout",
+                             "the commit was not seen in time; the outcome is "
+                             "unknown and a retry is safe"));
   });
   waiters_.emplace(req, std::move(w));
 }
@@ -54,7 +56,8 @@ void Proposals::on_result(const CommandResult& r) {
 }
 
 void Proposals::on_leader_change() {
-  for (const auto& [req, w] : waiters_) (void)node_.propose(w.data);
+  for (const auto& [req, w] : waiters_)
+    (void)node_.propose(w.data);
 }
 
 void Proposals::finish(const std::string& req, const CommandResult& r) {

@@ -38,7 +38,8 @@ void Reads::on_applied(raft::Index applied) {
   for (const auto& [id, p] : pending_) {
     if (p.index != 0 && applied >= p.index) ready.push_back(id);
   }
-  for (std::uint64_t id : ready) finish(id, Status::ok());
+  for (std::uint64_t id : ready)
+    finish(id, Status::ok());
 }
 
 void Reads::finish(std::uint64_t id, Status s) {

@@ -37,8 +37,8 @@ std::vector<Member> read_members(storage::Database& db) {
     auto row = s.step();
     must(row.status(), "read members");
     if (!*row) break;
-    out.push_back(Member{s.column_uint64(0), s.column_text(1), s.column_text(2),
-                         s.column_int64(3) != 0});
+    out.push_back(
+        Member{s.column_uint64(0), s.column_text(1), s.column_text(2), s.column_int64(3) != 0});
   }
   return out;
 }
@@ -125,7 +125,8 @@ void SqliteStateMachine::apply(const std::vector<Entry>& entries) {
   check(st.value().run(), "update applied index");
   check(db_->commit(), "commit apply");
   if (on_result_) {
-    for (const CommandResult& r : results) on_result_(r);
+    for (const CommandResult& r : results)
+      on_result_(r);
   }
 }
 
@@ -171,10 +172,13 @@ void SqliteStateMachine::apply_conf_change(Index index, const raft::Bytes& data)
     check(st.value().bind_uint64(1, id), "bind");
     check(st.value().run(), "set voter");
   }
-  for (raft::NodeId id : cc->result.learners) upsert(id, "", "");
+  for (raft::NodeId id : cc->result.learners)
+    upsert(id, "", "");
   std::string ids;
-  for (raft::NodeId id : cc->result.voters) ids += (ids.empty() ? "" : ",") + std::to_string(static_cast<std::int64_t>(id));
-  for (raft::NodeId id : cc->result.learners) ids += (ids.empty() ? "" : ",") + std::to_string(static_cast<std::int64_t>(id));
+  for (raft::NodeId id : cc->result.voters)
+    ids += (ids.empty() ? "" : ",") + std::to_string(static_cast<std::int64_t>(id));
+  for (raft::NodeId id : cc->result.learners)
+    ids += (ids.empty() ? "" : ",") + std::to_string(static_cast<std::int64_t>(id));
   check(db_->exec("DELETE FROM sm_members WHERE id NOT IN (" + ids + ")"), "drop removed members");
 }
 
@@ -230,8 +234,11 @@ std::optional<CommandResult> SqliteStateMachine::earlier_result(const std::strin
 }
 
 void SqliteStateMachine::remember_result(const CommandResult& r) {
-  const std::string result = json{{"ok", r.ok}, {"code", r.error_code}, {"message", r.error_message},
-                                  {"body", r.body}}.dump();
+  const std::string result = json{
+      {"ok", r.ok},
+      {"code", r.error_code},
+      {"message", r.error_message},
+      {"body", r.body}}.dump();
   auto st = db_->prepare_persistent(
       "INSERT OR REPLACE INTO sm_requests (req, applied_index, result) VALUES (?1, ?2, ?3)");
   check(st.status(), "prepare remember");
@@ -279,7 +286,9 @@ CommandResult SqliteStateMachine::close_session(Index index, const Command& c) {
   return r;
 }
 
-std::vector<Member> SqliteStateMachine::members() const { return read_members(*db_); }
+std::vector<Member> SqliteStateMachine::members() const {
+  return read_members(*db_);
+}
 
 std::optional<SessionRow> SqliteStateMachine::session(const std::string& id) const {
   auto st = db_->prepare(
@@ -291,23 +300,29 @@ std::optional<SessionRow> SqliteStateMachine::session(const std::string& id) con
   auto row = s.step();
   check(row.status(), "read session");
   if (!*row) return std::nullopt;
-  return SessionRow{s.column_text(0), s.column_text(1), s.column_int64(2),
+  return SessionRow{s.column_text(0),  s.column_text(1),   s.column_int64(2),
                     s.column_int64(3), s.column_uint64(4), s.column_uint64(5)};
 }
 
-std::vector<SessionRow> SqliteStateMachine::sessions() const { return read_sessions(*db_); }
+std::vector<SessionRow> SqliteStateMachine::sessions() const {
+  return read_sessions(*db_);
+}
 
 raft::Bytes SqliteStateMachine::build_image(storage::Database& db, Index applied) {
   json img;
   img["applied"] = applied;
   img["members"] = json::array();
   for (const Member& m : read_members(db)) {
-    img["members"].push_back({{"id", m.id}, {"peer", m.peer}, {"http", m.http}, {"voter", m.voter}});
+    img["members"].push_back(
+        {{"id", m.id}, {"peer", m.peer}, {"http", m.http}, {"voter", m.voter}});
   }
   img["sessions"] = json::array();
   for (const SessionRow& s : read_sessions(db)) {
-    img["sessions"].push_back({{"id", s.id}, {"name", s.name}, {"ttl_ms", s.ttl_ms},
-                               {"lock_delay_ms", s.lock_delay_ms}, {"create_index", s.create_index},
+    img["sessions"].push_back({{"id", s.id},
+                               {"name", s.name},
+                               {"ttl_ms", s.ttl_ms},
+                               {"lock_delay_ms", s.lock_delay_ms},
+                               {"create_index", s.create_index},
                                {"modify_index", s.modify_index}});
   }
   img["requests"] = json::array();
@@ -325,7 +340,9 @@ raft::Bytes SqliteStateMachine::build_image(storage::Database& db, Index applied
   return img.dump();
 }
 
-raft::Bytes SqliteStateMachine::snapshot_image() { return build_image(*db_, applied_); }
+raft::Bytes SqliteStateMachine::snapshot_image() {
+  return build_image(*db_, applied_);
+}
 
 void SqliteStateMachine::snapshot_image_async(ImageHandler done) {
   if (executor_ == nullptr) {
@@ -370,7 +387,8 @@ void SqliteStateMachine::restore(const raft::Snapshot& snapshot) {
     for (const json& q : img["requests"]) {
       const std::string req = q[0].get<std::string>();
       const std::string result = q[2].get<std::string>();
-      auto st = db_->prepare("INSERT INTO sm_requests (req, applied_index, result) VALUES (?1, ?2, ?3)");
+      auto st =
+          db_->prepare("INSERT INTO sm_requests (req, applied_index, result) VALUES (?1, ?2, ?3)");
       check(st.status(), "prepare");
       check(st.value().bind_text(1, req), "bind");
       check(st.value().bind_uint64(2, q[1].get<Index>()), "bind");
@@ -382,7 +400,8 @@ void SqliteStateMachine::restore(const raft::Snapshot& snapshot) {
     // bind_text does not copy: the strings must outlive run().
     const std::string peer = m["peer"].get<std::string>();
     const std::string http = m["http"].get<std::string>();
-    auto st = db_->prepare("INSERT INTO sm_members (id, peer, http, voter) VALUES (?1, ?2, ?3, ?4)");
+    auto st =
+        db_->prepare("INSERT INTO sm_members (id, peer, http, voter) VALUES (?1, ?2, ?3, ?4)");
     check(st.status(), "prepare");
     check(st.value().bind_uint64(1, m["id"].get<raft::NodeId>()), "bind");
     check(st.value().bind_text(2, peer), "bind");

@@ -35,7 +35,8 @@ class Cluster {
  public:
   explicit Cluster(int n) {
     ConfState conf;
-    for (int i = 1; i <= n; ++i) conf.voters.insert(i);
+    for (int i = 1; i <= n; ++i)
+      conf.voters.insert(i);
     for (int i = 1; i <= n; ++i) {
       Node node;
       node.store = std::make_unique<MemoryLogStore>();
@@ -62,7 +63,8 @@ class Cluster {
           busy = true;
           Ready rd = n.core->ready();
           if (!n.store->write(rd.storage_write())) std::abort();
-          for (auto& m : rd.messages) inbox_.push_back(std::move(m));
+          for (auto& m : rd.messages)
+            inbox_.push_back(std::move(m));
           if (!rd.committed_entries.empty()) n.applied = rd.committed_entries.back().index;
           n.core->advance(rd);
         }
@@ -80,7 +82,8 @@ class Cluster {
     node(1).core->campaign();
     settle();
     for (int t = 0; t < 100 && node(1).core->status().role != Role::kLeader; ++t) {
-      for (auto& n : nodes_) n.core->tick();
+      for (auto& n : nodes_)
+        n.core->tick();
       settle();
     }
     return node(1).core->status().role == Role::kLeader ? 1 : 0;
@@ -128,12 +131,18 @@ int main(int argc, char** argv) {
   std::size_t payload = 64;
   int runs = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--entries")) entries = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (!std::strcmp(argv[i], "--batch")) batch = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (!std::strcmp(argv[i], "--payload")) payload = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (!std::strcmp(argv[i], "--runs")) runs = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--entries"))
+      entries = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--batch"))
+      batch = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--payload"))
+      payload = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--runs"))
+      runs = std::atoi(argv[i + 1]);
     else {
-      std::fprintf(stderr, "usage: raft_core_bench [--entries N] [--batch B] [--payload BYTES] [--runs R]\n");
+      std::fprintf(
+          stderr,
+          "usage: raft_core_bench [--entries N] [--batch B] [--payload BYTES] [--runs R]\n");
       return 2;
     }
   }
