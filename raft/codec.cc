@@ -10,8 +10,13 @@
 #include <utility>
 
 #include "raft/assert.h"
+#include "raft/codec_internal.h"
 
 namespace raftlock::raft {
+
+using codec_detail::corrupt;
+using codec_detail::hex;
+using codec_detail::too_big;
 
 // The layouts below are documented byte by byte in docs/protocol.md; keep both
 // in step. Every payload starts with a copy of the frame type, so that the
@@ -25,11 +30,6 @@ constexpr std::size_t kHandshakeFixedBytes = 1 + 2 + 8 + 8 + 1 + 2 + 2;
 constexpr std::size_t kHandshakeResponseFixedBytes = 1 + 1 + 2;
 constexpr std::size_t kSnapshotChunkFixedBytes = 1 + 6 * 8 + 1 + 4;
 
-// The decoder keeps at most this much buffer capacity between frames.
-constexpr std::size_t kIdleBufferBytesMax = 1u << 20;
-// Consumed bytes at the front of the buffer are dropped once there are this many.
-constexpr std::size_t kCompactBytes = 64u << 10;
-
 constexpr std::uint8_t kFirstMessageType = static_cast<std::uint8_t>(MessageType::kVote);
 constexpr std::uint8_t kLastMessageType = static_cast<std::uint8_t>(MessageType::kReadIndexResp);
 constexpr std::uint8_t kLastEntryType = static_cast<std::uint8_t>(EntryType::kConfChange);
@@ -38,20 +38,8 @@ bool is_message_type(std::uint8_t t) {
   return t >= kFirstMessageType && t <= kLastMessageType;
 }
 
-Status corrupt(std::string what) {
-  return Status(ErrorCode::kCorruption, std::move(what));
-}
-Status too_big(std::string what) {
-  return Status(ErrorCode::kLimitExceeded, std::move(what));
-}
 Status invalid(std::string what) {
   return Status(ErrorCode::kInvalidArgument, std::move(what));
-}
-
-std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
 }
 
 // ---- encoding ----
@@ -425,6 +413,23 @@ SnapshotChunk get_snapshot_chunk(Reader& r) {
   return c;
 }
 
+}  // namespace
+
+namespace codec_detail {
+
+Status corrupt(std::string what) {
+  return Status(ErrorCode::kCorruption, std::move(what));
+}
+Status too_big(std::string what) {
+  return Status(ErrorCode::kLimitExceeded, std::move(what));
+}
+
+std::string hex(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
 // REQUIRES: the header passed decode_frame_header and the payload its CRC.
 Result<Frame> decode_payload(const FrameHeader& h, std::string_view payload,
                              const CodecLimits& limits) {
@@ -454,7 +459,7 @@ Result<Frame> decode_payload(const FrameHeader& h, std::string_view payload,
   return f;
 }
 
-}  // namespace
+}  // namespace codec_detail
 
 const char* frame_type_name(FrameType t) {
   switch (t) {
@@ -550,178 +555,6 @@ Result<Bytes> encode_frame(const Frame& f, const CodecLimits& limits) {
 
 Result<Bytes> encode_message(const Message& m, const CodecLimits& limits) {
   return encode_message_frame(m, limits);
-}
-
-// ---- FrameDecoder ----
-
-FrameDecoder::FrameDecoder(CodecLimits limits) : limits_(limits) {
-  RAFTLOCK_ASSERT(limits_.frame_bytes_max > kFrameHeaderBytes);
-}
-
-void FrameDecoder::feed(const char* data, std::size_t size) {
-  // Invariant: the frames in [pos_, scan_) are complete and their headers
-  // checked; the frame at scan_ is incomplete. Bytes are taken only up to the
-  // end of the header, or of the frame, at scan_, so that a header is checked
-  // before any byte of its payload is buffered.
-  while (size > 0 && !failed_ && !input_failed_) {
-    const std::size_t have = buf_.size() - scan_;
-    const bool in_header = have < kFrameHeaderBytes;
-    const std::size_t want = in_header ? kFrameHeaderBytes - have : scan_end_ - buf_.size();
-    const std::size_t take = std::min(want, size);
-    buf_.append(data, take);
-    data += take;
-    size -= take;
-    if (in_header && buf_.size() - scan_ == kFrameHeaderBytes) {
-      Result<FrameHeader> h =
-          decode_frame_header(std::string_view(buf_).substr(scan_, kFrameHeaderBytes), limits_);
-      if (!h) {
-        // Frames before this one are still returned; then this error.
-        input_failed_ = true;
-        error_ = h.status();
-        buf_.resize(scan_);
-        return;
-      }
-      scan_end_ = scan_ + kFrameHeaderBytes + h->payload_bytes;
-    }
-    if (buf_.size() - scan_ >= kFrameHeaderBytes && buf_.size() == scan_end_) scan_ = scan_end_;
-  }
-}
-
-Result<std::optional<Frame>> FrameDecoder::next() {
-  if (failed_) return error_;
-  if (pos_ == scan_) {
-    if (input_failed_) {
-      fail(error_);
-      return error_;
-    }
-    return std::optional<Frame>();
-  }
-  const std::string_view view(buf_);
-  Result<FrameHeader> h = decode_frame_header(view.substr(pos_, kFrameHeaderBytes), limits_);
-  RAFTLOCK_ASSERT(h.is_ok());  // feed() checked it
-  const std::string_view payload = view.substr(pos_ + kFrameHeaderBytes, h->payload_bytes);
-  const std::uint32_t crc = crc32c(payload);
-  if (crc != h->payload_crc) {
-    fail(corrupt(std::string(frame_type_name(h->type)) + " frame: payload CRC-32C " + hex(crc) +
-                 " differs from the header's " + hex(h->payload_crc)));
-    return error_;
-  }
-  Result<Frame> f = decode_payload(*h, payload, limits_);
-  if (!f) {
-    fail(f.status());
-    return error_;
-  }
-  pos_ += kFrameHeaderBytes + h->payload_bytes;
-  if (pos_ == buf_.size()) {
-    if (buf_.capacity() > kIdleBufferBytesMax) {
-      Bytes().swap(buf_);
-    } else {
-      buf_.clear();
-    }
-    pos_ = scan_ = scan_end_ = 0;
-  } else if (pos_ >= kCompactBytes && 2 * pos_ >= buf_.size()) {
-    buf_.erase(0, pos_);
-    scan_ -= pos_;
-    scan_end_ -= pos_;
-    pos_ = 0;
-  }
-  return std::optional<Frame>(std::move(f).value());
-}
-
-void FrameDecoder::fail(Status s) {
-  failed_ = true;
-  error_ = std::move(s);
-  Bytes().swap(buf_);
-  pos_ = scan_ = scan_end_ = 0;
-}
-
-// ---- chunked snapshots ----
-
-std::vector<Frame> split_snapshot(Message m, std::size_t chunk_bytes) {
-  RAFTLOCK_ASSERT(m.type == MessageType::kSnapshot);
-  RAFTLOCK_ASSERT(chunk_bytes > 0);
-  const Bytes data = std::exchange(m.snapshot.data, Bytes());
-  std::vector<Frame> frames;
-  frames.reserve(data.size() / chunk_bytes + 2);
-  std::uint64_t offset = 0;
-  do {
-    const std::size_t n = std::min<std::uint64_t>(chunk_bytes, data.size() - offset);
-    frames.emplace_back(SnapshotChunk{.from = m.from,
-                                      .to = m.to,
-                                      .term = m.term,
-                                      .index = m.snapshot.meta.index,
-                                      .offset = offset,
-                                      .total = data.size(),
-                                      .last = offset + n == data.size(),
-                                      .data = data.substr(offset, n)});
-    offset += n;
-  } while (offset < data.size());
-  frames.emplace_back(std::move(m));  // the message, now without its data
-  return frames;
-}
-
-Status SnapshotAssembler::add(SnapshotChunk c) {
-  auto describe = [](const SnapshotChunk& x) {
-    return "(from " + std::to_string(x.from) + ", to " + std::to_string(x.to) + ", term " +
-           std::to_string(x.term) + ", index " + std::to_string(x.index) + ", total " +
-           std::to_string(x.total) + ")";
-  };
-  if (c.offset == 0) {
-    active_ = complete_ = false;
-    Bytes().swap(data_);
-    if (c.total > snapshot_bytes_max_) {
-      return too_big("snapshot transfer of " + std::to_string(c.total) +
-                     " bytes exceeds the limit " + std::to_string(snapshot_bytes_max_));
-    }
-    head_ = c;
-    head_.data.clear();
-    active_ = true;
-  } else if (!active_ || complete_ || c.from != head_.from || c.to != head_.to ||
-             c.term != head_.term || c.index != head_.index || c.total != head_.total ||
-             c.offset != data_.size()) {
-    const std::string what =
-        "snapshot chunk at offset " + std::to_string(c.offset) + " " + describe(c) +
-        " does not continue " +
-        (active_ ? "the transfer " + describe(head_) + " at offset " + std::to_string(data_.size())
-                 : std::string("any transfer"));
-    active_ = complete_ = false;
-    Bytes().swap(data_);
-    return corrupt(what);
-  }
-  // The decoder checked these; chunks built elsewhere may not have been.
-  if (c.data.size() > c.total - c.offset || c.last != (c.offset + c.data.size() == c.total)) {
-    active_ = complete_ = false;
-    Bytes().swap(data_);
-    return corrupt("snapshot chunk at offset " + std::to_string(c.offset) + " " + describe(c) +
-                   " is inconsistent");
-  }
-  data_.append(c.data);
-  complete_ = c.last;
-  return Status::ok();
-}
-
-Result<Message> SnapshotAssembler::finish(Message m) {
-  if (m.type != MessageType::kSnapshot || !active_) return m;
-  const bool matches = complete_ && m.snapshot.data.empty() && m.from == head_.from &&
-                       m.to == head_.to && m.term == head_.term &&
-                       m.snapshot.meta.index == head_.index;
-  active_ = false;
-  if (!matches) {
-    const std::string what =
-        "snapshot message (from " + std::to_string(m.from) + ", term " + std::to_string(m.term) +
-        ", index " + std::to_string(m.snapshot.meta.index) + ", " +
-        std::to_string(m.snapshot.data.size()) + " data bytes) does not complete the transfer " +
-        "(from " + std::to_string(head_.from) + ", term " + std::to_string(head_.term) +
-        ", index " + std::to_string(head_.index) + ", " + std::to_string(data_.size()) + " of " +
-        std::to_string(head_.total) + " bytes)";
-    complete_ = false;
-    Bytes().swap(data_);
-    return corrupt(what);
-  }
-  complete_ = false;
-  m.snapshot.data = std::move(data_);
-  data_ = Bytes();
-  return m;
 }
 
 }  // namespace raftlock::raft
