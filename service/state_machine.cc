@@ -97,6 +97,16 @@ void SqliteStateMachine::check(const Status& s, const char* what) const {
   RAFTLOCK_ASSERT_MSG(s.is_ok(), (std::string(what) + ": " + s.to_string()).c_str());
 }
 
+SqliteStateMachine::CachedStatement SqliteStateMachine::cached(const char* sql) const {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    auto st = db_->prepare_persistent(sql);
+    check(st.status(), sql);
+    it = statements_.emplace(sql, std::move(st).value()).first;
+  }
+  return CachedStatement{&it->second};
+}
+
 void SqliteStateMachine::apply(const std::vector<Entry>& entries) {
   std::vector<CommandResult> results;
   check(db_->begin(storage::TransactionMode::kImmediate), "begin apply");
@@ -112,15 +122,14 @@ void SqliteStateMachine::apply(const std::vector<Entry>& entries) {
   }
   if (applied_ > kRequestWindow) {
     // Deterministic pruning: every node forgets the same requests at the same index.
-    auto prune = db_->prepare_persistent("DELETE FROM sm_requests WHERE applied_index <= ?1");
+    auto prune = cached("DELETE FROM sm_requests WHERE applied_index <= ?1");
     check(prune.status(), "prepare prune");
     check(prune.value().bind_uint64(1, applied_ - kRequestWindow), "bind");
     check(prune.value().run(), "prune requests");
   }
-  auto st = db_->prepare_persistent(
+  auto st = cached(
       "INSERT INTO sm_meta (id, applied_index) VALUES (1, ?1) "
       "ON CONFLICT (id) DO UPDATE SET applied_index = excluded.applied_index");
-  check(st.status(), "prepare meta");
   check(st.value().bind_uint64(1, applied_), "bind");
   check(st.value().run(), "update applied index");
   check(db_->commit(), "commit apply");
@@ -214,7 +223,7 @@ CommandResult SqliteStateMachine::execute(Index index, const Command& c) {
 }
 
 std::optional<CommandResult> SqliteStateMachine::earlier_result(const std::string& req) const {
-  auto st = db_->prepare_persistent("SELECT applied_index, result FROM sm_requests WHERE req = ?1");
+  auto st = cached("SELECT applied_index, result FROM sm_requests WHERE req = ?1");
   check(st.status(), "prepare request lookup");
   storage::Statement& s = st.value();
   storage::ResetOnExit reset(s);
@@ -239,8 +248,8 @@ void SqliteStateMachine::remember_result(const CommandResult& r) {
       {"code", r.error_code},
       {"message", r.error_message},
       {"body", r.body}}.dump();
-  auto st = db_->prepare_persistent(
-      "INSERT OR REPLACE INTO sm_requests (req, applied_index, result) VALUES (?1, ?2, ?3)");
+  auto st =
+      cached("INSERT OR REPLACE INTO sm_requests (req, applied_index, result) VALUES (?1, ?2, ?3)");
   check(st.status(), "prepare remember");
   check(st.value().bind_text(1, r.req), "bind");
   check(st.value().bind_uint64(2, r.index), "bind");
@@ -252,7 +261,7 @@ CommandResult SqliteStateMachine::create_session(Index index, const Command& c) 
   const json& a = c.args;
   const std::string id = a.value("id", "");
   if (id.empty()) return error_result(index, c, "invalid_argument", "session id missing");
-  auto st = db_->prepare(
+  auto st = cached(
       "INSERT OR IGNORE INTO sm_sessions (id, name, ttl_ms, lock_delay_ms, create_index, "
       "modify_index) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
   check(st.status(), "prepare session");

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,8 +87,16 @@ class SqliteStateMachine final : public raft::StateMachine {
   CommandResult create_session(raft::Index index, const Command& c);
   CommandResult close_session(raft::Index index, const Command& c);
   void check(const Status& s, const char* what) const;
+  // Statements of the apply path, prepared once per connection.
+  struct CachedStatement {
+    storage::Statement* stmt;
+    Status status() const { return Status::ok(); }
+    storage::Statement& value() const { return *stmt; }
+  };
+  CachedStatement cached(const char* sql) const;
 
   std::unique_ptr<storage::Database> db_;
+  mutable std::map<std::string, storage::Statement> statements_;  // by SQL text
   raft::Index applied_ = 0;
   boost::asio::io_context* executor_ = nullptr;
   std::unique_ptr<storage::Database> snap_db_;  // used only by the snapshot worker
