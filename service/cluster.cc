@@ -44,18 +44,19 @@ void ClusterService::schedule() {
 void ClusterService::on_timer() {
   const auto now = std::chrono::steady_clock::now();
   std::vector<PendingOp> still;
-  std::vector<PendingOp> done;
+  std::vector<std::pair<PendingOp, bool>> done;  // op, finished
   for (PendingOp& op : ops_) {
-    if (op.finished() || now >= op.deadline) {
-      done.push_back(std::move(op));
+    const bool finished = op.finished();
+    if (finished || now >= op.deadline) {
+      done.emplace_back(std::move(op), finished);
     } else {
       still.push_back(std::move(op));
     }
   }
   ops_ = std::move(still);
-  for (PendingOp& op : done) {
-    op.done(op.finished() ? Status::ok()
-                          : Status(ErrorCode::kTimeout, "the change was not seen in time"));
+  for (auto& [op, finished] : done) {
+    op.done(finished ? Status::ok()
+                     : Status(ErrorCode::kTimeout, "the change was not seen in time"));
   }
   if (is_leader()) promote_caught_up_learners();
 }

@@ -137,6 +137,9 @@ Status Daemon::bootstrap_if_new() {
 }
 
 void Daemon::refresh_peers() {
+  // Called after every applied batch: re-read the members only when they changed.
+  if (p_->sm->members_version() == p_->members_seen) return;
+  p_->members_seen = p_->sm->members_version();
   // Peer addresses: the founders named on the command line (hints, also on
   // restart), then what the replicated member list says.
   for (const auto& [id, hp] : opts_.initial_cluster) {

@@ -107,6 +107,14 @@ SqliteStateMachine::CachedStatement SqliteStateMachine::cached(const char* sql) 
   return CachedStatement{&it->second};
 }
 
+void SqliteStateMachine::store_applied_index() {
+  auto st = cached(
+      "INSERT INTO sm_meta (id, applied_index) VALUES (1, ?1) "
+      "ON CONFLICT (id) DO UPDATE SET applied_index = excluded.applied_index");
+  check(st.value().bind_uint64(1, applied_), "bind");
+  check(st.value().run(), "store applied index");
+}
+
 void SqliteStateMachine::apply(const std::vector<Entry>& entries) {
   std::vector<CommandResult> results;
   check(db_->begin(storage::TransactionMode::kImmediate), "begin apply");
@@ -127,11 +135,7 @@ void SqliteStateMachine::apply(const std::vector<Entry>& entries) {
     check(prune.value().bind_uint64(1, applied_ - kRequestWindow), "bind");
     check(prune.value().run(), "prune requests");
   }
-  auto st = cached(
-      "INSERT INTO sm_meta (id, applied_index) VALUES (1, ?1) "
-      "ON CONFLICT (id) DO UPDATE SET applied_index = excluded.applied_index");
-  check(st.value().bind_uint64(1, applied_), "bind");
-  check(st.value().run(), "update applied index");
+  store_applied_index();
   check(db_->commit(), "commit apply");
   if (on_result_) {
     for (const CommandResult& r : results)
@@ -173,7 +177,6 @@ void SqliteStateMachine::apply_conf_change(Index index, const raft::Bytes& data)
   }
   // The member list follows the resulting configuration exactly.
   check(db_->exec("UPDATE sm_members SET voter = 0"), "reset voters");
-  std::string keep;
   for (raft::NodeId id : cc->result.voters) {
     upsert(id, "", "");
     auto st = db_->prepare("UPDATE sm_members SET voter = 1 WHERE id = ?1");
@@ -189,6 +192,7 @@ void SqliteStateMachine::apply_conf_change(Index index, const raft::Bytes& data)
   for (raft::NodeId id : cc->result.learners)
     ids += (ids.empty() ? "" : ",") + std::to_string(static_cast<std::int64_t>(id));
   check(db_->exec("DELETE FROM sm_members WHERE id NOT IN (" + ids + ")"), "drop removed members");
+  ++members_version_;
 }
 
 CommandResult SqliteStateMachine::apply_command(Index index, const raft::Bytes& data) {
@@ -434,12 +438,8 @@ void SqliteStateMachine::restore(const raft::Snapshot& snapshot) {
     check(st.value().run(), "restore session");
   }
   applied_ = snapshot.meta.index;
-  auto st = db_->prepare(
-      "INSERT INTO sm_meta (id, applied_index) VALUES (1, ?1) "
-      "ON CONFLICT (id) DO UPDATE SET applied_index = excluded.applied_index");
-  check(st.status(), "prepare meta");
-  check(st.value().bind_uint64(1, applied_), "bind");
-  check(st.value().run(), "restore applied index");
+  ++members_version_;
+  store_applied_index();
   check(db_->commit(), "commit restore");
 }
 

@@ -72,6 +72,9 @@ class SqliteStateMachine final : public raft::StateMachine {
   void on_result(ResultHandler h) { on_result_ = std::move(h); }
 
   std::vector<Member> members() const;
+  // Changes whenever the member list may have changed (a configuration entry
+  // applied, a snapshot restored), so callers re-read it only then.
+  std::uint64_t members_version() const { return members_version_; }
   std::optional<SessionRow> session(const std::string& id) const;
   std::vector<SessionRow> sessions() const;
 
@@ -87,6 +90,7 @@ class SqliteStateMachine final : public raft::StateMachine {
   CommandResult create_session(raft::Index index, const Command& c);
   CommandResult close_session(raft::Index index, const Command& c);
   void check(const Status& s, const char* what) const;
+  void store_applied_index();
   // Statements of the apply path, prepared once per connection.
   struct CachedStatement {
     storage::Statement* stmt;
@@ -98,6 +102,7 @@ class SqliteStateMachine final : public raft::StateMachine {
   std::unique_ptr<storage::Database> db_;
   mutable std::map<std::string, storage::Statement> statements_;  // by SQL text
   raft::Index applied_ = 0;
+  std::uint64_t members_version_ = 1;
   boost::asio::io_context* executor_ = nullptr;
   std::unique_ptr<storage::Database> snap_db_;  // used only by the snapshot worker
   std::thread snap_thread_;
