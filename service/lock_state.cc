@@ -1,0 +1,696 @@
+#include "service/lock_state.h"
+
+#include <algorithm>
+
+namespace raftlock::service {
+
+using nlohmann::json;
+using raft::Index;
+
+namespace {
+
+CommandResult ok_result(Index index, const Command& c, json body) {
+  CommandResult r;
+  r.index = index;
+  r.req = c.req;
+  r.body = std::move(body);
+  return r;
+}
+
+CommandResult fail(Index index, const Command& c, std::string code, std::string message,
+                   json extra = json::object()) {
+  CommandResult r;
+  r.index = index;
+  r.req = c.req;
+  r.ok = false;
+  r.error_code = std::move(code);
+  r.error_message = std::move(message);
+  r.body = std::move(extra);
+  return r;
+}
+
+std::string str_arg(const json& a, const char* k) {
+  auto it = a.find(k);
+  return it != a.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::int64_t int_arg(const json& a, const char* k, std::int64_t def) {
+  auto it = a.find(k);
+  return it != a.end() && it->is_number_integer() ? it->get<std::int64_t>() : def;
+}
+
+LockKind kind_arg(const json& a) {
+  return str_arg(a, "kind") == "election" ? LockKind::kElection : LockKind::kLock;
+}
+
+LockMode mode_arg(const json& a) {
+  return str_arg(a, "mode") == "shared" ? LockMode::kShared : LockMode::kExclusive;
+}
+
+const char* kind_word(LockKind k) {
+  return k == LockKind::kElection ? "election" : "lock";
+}
+
+}  // namespace
+
+const char* mode_name(LockMode m) {
+  return m == LockMode::kShared ? "shared" : "exclusive";
+}
+
+const Holder* LockRecord::holder(const std::string& session) const {
+  for (const Holder& h : holders)
+    if (h.session == session) return &h;
+  return nullptr;
+}
+
+const Waiter* LockRecord::waiter(const std::string& session) const {
+  for (const Waiter& w : waiters)
+    if (w.session == session) return &w;
+  return nullptr;
+}
+
+Index LockRecord::current_token() const {
+  Index t = 0;
+  for (const Holder& h : holders)
+    t = std::max(t, h.token);
+  return t;
+}
+
+std::string LockState::lock_key(LockKind kind, const std::string& name) {
+  return (kind == LockKind::kElection ? "e/" : "l/") + name;
+}
+
+const LockRecord* LockState::find_lock(const std::string& key) const {
+  auto it = locks_.find(key);
+  return it == locks_.end() ? nullptr : &it->second;
+}
+
+const SessionRecord* LockState::find_session(const std::string& id) const {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : &it->second;
+}
+
+std::size_t LockState::waiter_count() const {
+  std::size_t n = 0;
+  for (const std::string& key : timed_)
+    n += locks_.at(key).waiters.size();
+  return n;
+}
+
+bool LockState::sweep_due(std::int64_t now_ms) const {
+  for (const std::string& key : timed_) {
+    const LockRecord& l = locks_.at(key);
+    if (l.delay_until_ms != 0 && l.delay_until_ms <= now_ms) return true;
+    for (const Waiter& w : l.waiters)
+      if (w.deadline_ms + kWaitGraceMs <= now_ms) return true;
+  }
+  return false;
+}
+
+// ---- bookkeeping ---------------------------------------------------------
+
+void LockState::touch_lock(LockRecord& l, const std::string& key, Index index) {
+  l.modify_index = index;
+  effects_.changed.insert(key);
+  if (l.active() != l.counted) {
+    l.counted = l.active();
+    if (l.counted)
+      ++active_;
+    else
+      --active_;
+  }
+  if (!l.waiters.empty() || l.delay_until_ms != 0)
+    timed_.insert(key);
+  else
+    timed_.erase(key);
+  if (!l.active() && l.delay_until_ms == 0) tombstones_.emplace_back(index, key);
+}
+
+void LockState::touch_session(SessionRecord& s, Index index) {
+  s.modify_index = index;
+  effects_.changed.insert(session_key(s.id));
+}
+
+void LockState::prune(Index applied) {
+  while (!tombstones_.empty() && tombstones_.front().first + kTombstoneWindow <= applied) {
+    auto [at, key] = tombstones_.front();
+    tombstones_.pop_front();
+    auto it = locks_.find(key);
+    // Only if it stayed unused since it was queued (a later use re-queues it).
+    if (it != locks_.end() && it->second.modify_index == at && !it->second.active() &&
+        it->second.delay_until_ms == 0) {
+      locks_.erase(it);
+      effects_.changed.insert(key);
+    }
+  }
+}
+
+LockEffects LockState::take_effects() {
+  LockEffects out = std::move(effects_);
+  effects_ = LockEffects{};
+  return out;
+}
+
+// ---- rules ---------------------------------------------------------------
+
+bool LockState::admits(const LockRecord& l, LockMode mode) const {
+  if (mode == LockMode::kShared) {
+    return std::none_of(l.holders.begin(), l.holders.end(),
+                        [](const Holder& h) { return h.mode == LockMode::kExclusive; });
+  }
+  return l.holders.size() < l.limit;
+}
+
+void LockState::grant_waiters(LockRecord& l, const std::string& key, Index index,
+                              std::int64_t now) {
+  if (l.delay_until_ms != 0 && now >= l.delay_until_ms) l.delay_until_ms = 0;
+  // FIFO: stop at the first waiter that cannot be admitted, so a queued
+  // writer is not overtaken by later readers. Nobody is admitted during a
+  // lock delay.
+  while (l.delay_until_ms == 0 && !l.waiters.empty() && admits(l, l.waiters.front().mode)) {
+    Waiter w = std::move(l.waiters.front());
+    l.waiters.pop_front();
+    l.holders.push_back(Holder{w.session, index, w.mode, w.value});
+    SessionRecord& s = sessions_.at(w.session);
+    s.waiting.erase(key);
+    s.held.insert(key);
+    touch_session(s, index);
+    effects_.grants.push_back({key, w.session, index});
+  }
+  touch_lock(l, key, index);
+}
+
+void LockState::remove_waiter(LockRecord& l, const std::string& key, const std::string& session,
+                              const std::string& reason) {
+  auto it = std::find_if(l.waiters.begin(), l.waiters.end(),
+                         [&](const Waiter& w) { return w.session == session; });
+  if (it == l.waiters.end()) return;
+  l.waiters.erase(it);
+  effects_.waits_ended.push_back({key, session, reason});
+}
+
+CommandResult LockState::apply(Index index, raft::Term term, const Command& c) {
+  Ctx x{index, term, c, int_arg(c.args, "now", 0)};
+  if (c.op == "session.create") return create_session(x);
+  if (c.op == "session.close") return close_session(x);
+  if (c.op == "session.expire") return expire_sessions(x);
+  if (c.op == "lock.acquire") return acquire(x);
+  if (c.op == "lock.release") return release(x);
+  if (c.op == "lock.cancel") return cancel_wait(x);
+  if (c.op == "election.proclaim") return proclaim(x);
+  if (c.op == "lock.sweep") return sweep(x);
+  if (c.op == "noop") return ok_result(index, c, json::object());
+  return fail(index, c, "invalid_command", "unknown command " + c.op);
+}
+
+CommandResult LockState::create_session(Ctx& x) {
+  const std::string id = str_arg(x.c.args, "id");
+  if (id.empty()) return fail(x.index, x.c, "invalid_argument", "session id missing");
+  if (sessions_.count(id) != 0) {
+    return fail(x.index, x.c, "conflict", "session " + id + " exists");
+  }
+  if (sessions_.size() >= limits_.max_sessions) {
+    return fail(x.index, x.c, "limit_exceeded",
+                "the cluster holds the maximum of " + std::to_string(limits_.max_sessions) +
+                    " sessions");
+  }
+  SessionRecord s;
+  s.id = id;
+  s.name = str_arg(x.c.args, "name");
+  s.ttl_ms = int_arg(x.c.args, "ttl_ms", 10000);
+  s.lock_delay_ms = int_arg(x.c.args, "lock_delay_ms", 0);
+  s.create_index = x.index;
+  SessionRecord& stored = sessions_.emplace(id, std::move(s)).first->second;
+  touch_session(stored, x.index);
+  return ok_result(x.index, x.c, {{"session", id}, {"ttl_ms", stored.ttl_ms}});
+}
+
+json LockState::end_session(Ctx& x, const std::string& id, bool expired) {
+  json released = json::array(), resigned = json::array();
+  auto sit = sessions_.find(id);
+  if (sit == sessions_.end()) return {{"released", released}, {"resigned", resigned}};
+  const std::set<std::string> held = sit->second.held;
+  const std::set<std::string> waiting = sit->second.waiting;
+  const std::int64_t delay = sit->second.lock_delay_ms;
+  for (const std::string& key : waiting) {
+    LockRecord& l = locks_.at(key);
+    remove_waiter(l, key, id, "session_ended");
+  }
+  for (const std::string& key : held) {
+    LockRecord& l = locks_.at(key);
+    std::erase_if(l.holders, [&](const Holder& h) { return h.session == id; });
+    (l.kind == LockKind::kElection ? resigned : released).push_back(l.name);
+    if (expired && delay > 0 && l.kind == LockKind::kLock) {
+      l.delay_until_ms = std::max(l.delay_until_ms, x.now + delay);
+    }
+  }
+  effects_.changed.insert(session_key(id));
+  sessions_.erase(sit);
+  // Waiters are granted only once the ended session is gone from every lock.
+  std::set<std::string> touched = held;
+  touched.insert(waiting.begin(), waiting.end());
+  for (const std::string& key : touched)
+    grant_waiters(locks_.at(key), key, x.index, x.now);
+  return {{"released", released}, {"resigned", resigned}};
+}
+
+CommandResult LockState::close_session(Ctx& x) {
+  const std::string id = str_arg(x.c.args, "id");
+  if (sessions_.count(id) == 0) {
+    return fail(x.index, x.c, "session_not_found", "session " + id + " not found");
+  }
+  json body = end_session(x, id, /*expired=*/false);
+  body["closed"] = true;
+  return ok_result(x.index, x.c, std::move(body));
+}
+
+CommandResult LockState::expire_sessions(Ctx& x) {
+  // Term guard: only the leader that saw the keepalives stop may expire, and
+  // only in the term it decided in. An entry that a deposed leader proposed
+  // (and a later leader appended for it) expires nothing.
+  const raft::Term decided = static_cast<raft::Term>(int_arg(x.c.args, "term", -1));
+  json expired = json::array();
+  if (decided != x.term) return ok_result(x.index, x.c, {{"expired", expired}, {"stale", true}});
+  auto it = x.c.args.find("ids");
+  if (it != x.c.args.end() && it->is_array()) {
+    for (const json& j : *it) {
+      if (!j.is_string() || sessions_.count(j.get<std::string>()) == 0) continue;
+      end_session(x, j.get<std::string>(), /*expired=*/true);
+      expired.push_back(j);
+    }
+  }
+  return ok_result(x.index, x.c, {{"expired", expired}});
+}
+
+json LockState::holders_json(const LockRecord& l) const {
+  json out = json::array();
+  for (const Holder& h : l.holders) {
+    const SessionRecord* s = find_session(h.session);
+    json j = {{"session", h.session},
+              {"name", s ? s->name : std::string()},
+              {"fencing_token", h.token},
+              {"mode", mode_name(h.mode)}};
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+json LockState::lock_json(const LockRecord& l, std::int64_t now_ms) const {
+  json waiters = json::array();
+  for (const Waiter& w : l.waiters) {
+    const SessionRecord* s = find_session(w.session);
+    waiters.push_back(
+        {{"session", w.session}, {"name", s ? s->name : std::string()}, {"mode", mode_name(w.mode)}});
+  }
+  json out = {{"lock", l.name},
+              {"limit", l.limit},
+              {"holders", holders_json(l)},
+              {"waiters", waiters},
+              {"modify_index", l.modify_index}};
+  if (l.delay_until_ms != 0) {
+    out["lock_delay_remaining_ms"] = std::max<std::int64_t>(0, l.delay_until_ms - now_ms);
+  }
+  return out;
+}
+
+json LockState::election_json(const LockRecord& l) const {
+  json leader = nullptr;
+  if (!l.holders.empty()) {
+    const Holder& h = l.holders.front();
+    leader = {{"session", h.session}, {"value", h.value}, {"term", h.token}};
+  }
+  return {{"election", l.name},
+          {"leader", leader},
+          {"candidates", l.waiters.size()},
+          {"modify_index", l.modify_index}};
+}
+
+json LockState::session_json(const SessionRecord& s) const {
+  json held = json::array(), waiting = json::array(), leading = json::array();
+  for (const std::string& key : s.held) {
+    const LockRecord& l = locks_.at(key);
+    (l.kind == LockKind::kElection ? leading : held).push_back(l.name);
+  }
+  for (const std::string& key : s.waiting) {
+    const LockRecord& l = locks_.at(key);
+    if (l.kind == LockKind::kLock) waiting.push_back(l.name);
+  }
+  return {{"session", s.id},     {"name", s.name},   {"ttl_ms", s.ttl_ms},
+          {"lock_delay_ms", s.lock_delay_ms},        {"held", held},
+          {"waiting", waiting},  {"leading", leading}, {"modify_index", s.modify_index}};
+}
+
+json LockState::grant_body(const LockRecord& l, const Holder& h) const {
+  if (l.kind == LockKind::kElection) {
+    return {{"election", l.name}, {"leader", true}, {"value", h.value}, {"term", h.token}};
+  }
+  return {{"lock", l.name},
+          {"session", h.session},
+          {"fencing_token", h.token},
+          {"holders", l.holders.size()},
+          {"mode", mode_name(h.mode)}};
+}
+
+CommandResult LockState::held_error(const Ctx& x, const LockRecord* l) const {
+  json extra = json::object();
+  if (l != nullptr && l->kind == LockKind::kElection) {
+    extra["leader"] = election_json(*l)["leader"];
+    return fail(x.index, x.c, "lock_held", "election " + l->name + " has another leader",
+                std::move(extra));
+  }
+  extra["holders"] = l ? holders_json(*l) : json::array();
+  if (l != nullptr && l->delay_until_ms != 0) {
+    extra["lock_delay_until_ms"] = l->delay_until_ms;
+  }
+  return fail(x.index, x.c, "lock_held",
+              "lock " + (l ? l->name : std::string()) + " is held by another session",
+              std::move(extra));
+}
+
+CommandResult LockState::acquire(Ctx& x) {
+  const json& a = x.c.args;
+  const LockKind kind = kind_arg(a);
+  const std::string name = str_arg(a, "name");
+  const std::string sid = str_arg(a, "session");
+  const LockMode mode = mode_arg(a);
+  const std::int64_t limit_arg = int_arg(a, "limit", 1);
+  const std::int64_t wait_ms = int_arg(a, "wait_ms", 0);
+  if (name.empty() || limit_arg < 1 || limit_arg > 1000000 || wait_ms < 0 ||
+      (mode == LockMode::kShared && limit_arg != 1)) {
+    return fail(x.index, x.c, "invalid_argument", "malformed acquire");
+  }
+  const auto limit = static_cast<std::uint32_t>(limit_arg);
+  auto sit = sessions_.find(sid);
+  if (sit == sessions_.end()) {
+    return fail(x.index, x.c, "session_not_found", "session " + sid + " not found");
+  }
+  SessionRecord& s = sit->second;
+  const std::string key = lock_key(kind, name);
+  auto lit = locks_.find(key);
+  if (lit != locks_.end()) {
+    LockRecord& l = lit->second;
+    if (const Holder* h = l.holder(sid)) {
+      if (h->mode != mode || l.limit != limit) {
+        return fail(x.index, x.c, "limit_mismatch",
+                    std::string("the session holds ") + kind_word(kind) + " " + name +
+                        " with limit " + std::to_string(l.limit) + " in mode " +
+                        mode_name(h->mode));
+      }
+      return ok_result(x.index, x.c, grant_body(l, *h));  // the existing grant
+    }
+    if (l.active() && l.limit != limit) {
+      return fail(x.index, x.c, "limit_mismatch",
+                  std::string(kind_word(kind)) + " " + name + " is in use with limit " +
+                      std::to_string(l.limit));
+    }
+    for (Waiter& w : l.waiters) {
+      if (w.session != sid) continue;
+      if (w.mode != mode) {
+        return fail(x.index, x.c, "limit_mismatch",
+                    std::string("the session waits for ") + kind_word(kind) + " " + name +
+                        " in mode " + mode_name(w.mode));
+      }
+      w.deadline_ms = x.now + wait_ms;  // attach: same place, the new deadline
+      if (kind == LockKind::kElection) w.value = str_arg(a, "value");
+      return ok_result(x.index, x.c, {{"queued", true}});
+    }
+  }
+  if (s.held.size() + s.waiting.size() >= limits_.max_keys_per_session) {
+    return fail(x.index, x.c, "limit_exceeded",
+                "a session may hold or wait for at most " +
+                    std::to_string(limits_.max_keys_per_session) + " locks");
+  }
+  const bool exists_active = lit != locks_.end() && lit->second.active();
+  if (!exists_active && active_ >= limits_.max_locks) {
+    return fail(x.index, x.c, "limit_exceeded",
+                "the cluster holds the maximum of " + std::to_string(limits_.max_locks) +
+                    " locks and elections");
+  }
+  if (lit == locks_.end()) {
+    LockRecord fresh;
+    fresh.kind = kind;
+    fresh.name = name;
+    lit = locks_.emplace(key, std::move(fresh)).first;
+  }
+  LockRecord& l = lit->second;
+  if (!l.active()) l.limit = limit;
+  const bool delayed = l.delay_until_ms != 0 && x.now < l.delay_until_ms;
+  if (!delayed && l.waiters.empty() && admits(l, mode)) {
+    l.delay_until_ms = 0;
+    l.holders.push_back(Holder{sid, x.index, mode, str_arg(a, "value")});
+    s.held.insert(key);
+    touch_session(s, x.index);
+    touch_lock(l, key, x.index);
+    effects_.grants.push_back({key, sid, x.index});
+    return ok_result(x.index, x.c, grant_body(l, l.holders.back()));
+  }
+  if (wait_ms == 0) return held_error(x, &l);
+  if (l.waiters.size() >= limits_.max_waiters_per_lock) {
+    return fail(x.index, x.c, "limit_exceeded",
+                std::string(kind_word(kind)) + " " + name + " has the maximum of " +
+                    std::to_string(limits_.max_waiters_per_lock) + " waiters");
+  }
+  l.waiters.push_back(Waiter{sid, mode, x.now + wait_ms, str_arg(a, "value"), x.index});
+  s.waiting.insert(key);
+  touch_session(s, x.index);
+  touch_lock(l, key, x.index);
+  return ok_result(x.index, x.c, {{"queued", true}});
+}
+
+CommandResult LockState::release(Ctx& x) {
+  const json& a = x.c.args;
+  const LockKind kind = kind_arg(a);
+  const std::string name = str_arg(a, "name");
+  const std::string sid = str_arg(a, "session");
+  auto sit = sessions_.find(sid);
+  if (sit == sessions_.end()) {
+    return fail(x.index, x.c, "session_not_found", "session " + sid + " not found");
+  }
+  const std::string key = lock_key(kind, name);
+  auto lit = locks_.find(key);
+  LockRecord* l = lit == locks_.end() ? nullptr : &lit->second;
+  const Holder* h = l ? l->holder(sid) : nullptr;
+  if (kind == LockKind::kElection && h == nullptr) {
+    // Resign by a session that does not lead withdraws its candidacy.
+    if (l != nullptr && l->waiter(sid) != nullptr) {
+      remove_waiter(*l, key, sid, "cancelled");
+      sit->second.waiting.erase(key);
+      touch_session(sit->second, x.index);
+      grant_waiters(*l, key, x.index, x.now);
+    }
+    return ok_result(x.index, x.c, {{"resigned", false}});
+  }
+  const std::int64_t token = int_arg(a, "fencing_token", -1);
+  if (h == nullptr || (token >= 0 && static_cast<Index>(token) != h->token)) {
+    return fail(x.index, x.c, "not_holder",
+                h == nullptr ? "the session does not hold lock " + name
+                             : "fencing token " + std::to_string(token) +
+                                   " is not the session's current grant of lock " + name);
+  }
+  std::erase_if(l->holders, [&](const Holder& o) { return o.session == sid; });
+  sit->second.held.erase(key);
+  touch_session(sit->second, x.index);
+  grant_waiters(*l, key, x.index, x.now);
+  if (kind == LockKind::kElection) return ok_result(x.index, x.c, {{"resigned", true}});
+  return ok_result(x.index, x.c, {{"released", true}});
+}
+
+CommandResult LockState::cancel_wait(Ctx& x) {
+  // The end of one wait: its deadline passed, or its clients went away. If
+  // an earlier entry granted it, the answer is that grant.
+  const json& a = x.c.args;
+  const LockKind kind = kind_arg(a);
+  const std::string name = str_arg(a, "name");
+  const std::string sid = str_arg(a, "session");
+  auto sit = sessions_.find(sid);
+  if (sit == sessions_.end()) {
+    return fail(x.index, x.c, "session_not_found", "session " + sid + " not found");
+  }
+  const std::string key = lock_key(kind, name);
+  auto lit = locks_.find(key);
+  LockRecord* l = lit == locks_.end() ? nullptr : &lit->second;
+  if (l != nullptr) {
+    if (const Holder* h = l->holder(sid)) return ok_result(x.index, x.c, grant_body(*l, *h));
+    if (l->waiter(sid) != nullptr) {
+      remove_waiter(*l, key, sid, str_arg(a, "reason") == "gone" ? "cancelled" : "timeout");
+      sit->second.waiting.erase(key);
+      touch_session(sit->second, x.index);
+      grant_waiters(*l, key, x.index, x.now);  // a reader behind a cancelled writer
+    }
+  }
+  return held_error(x, l);
+}
+
+CommandResult LockState::proclaim(Ctx& x) {
+  const json& a = x.c.args;
+  const std::string name = str_arg(a, "name");
+  const std::string sid = str_arg(a, "session");
+  auto sit = sessions_.find(sid);
+  if (sit == sessions_.end()) {
+    return fail(x.index, x.c, "session_not_found", "session " + sid + " not found");
+  }
+  const std::string key = lock_key(LockKind::kElection, name);
+  auto lit = locks_.find(key);
+  if (lit == locks_.end() || lit->second.holder(sid) == nullptr) {
+    return fail(x.index, x.c, "not_leader", "the session does not lead election " + name);
+  }
+  LockRecord& l = lit->second;
+  for (Holder& h : l.holders) {
+    if (h.session == sid) h.value = str_arg(a, "value");
+  }
+  touch_lock(l, key, x.index);
+  return ok_result(x.index, x.c, grant_body(l, *l.holder(sid)));
+}
+
+CommandResult LockState::sweep(Ctx& x) {
+  // Waits whose node did not cancel them (it may have died) and lock delays
+  // that ended, as of the leader's clock reading in the entry.
+  std::vector<std::string> keys(timed_.begin(), timed_.end());
+  std::size_t cancelled = 0;
+  for (const std::string& key : keys) {
+    LockRecord& l = locks_.at(key);
+    std::vector<std::string> late;
+    for (const Waiter& w : l.waiters)
+      if (w.deadline_ms + kWaitGraceMs <= x.now) late.push_back(w.session);
+    for (const std::string& sid : late) {
+      remove_waiter(l, key, sid, "timeout");
+      SessionRecord& s = sessions_.at(sid);
+      s.waiting.erase(key);
+      touch_session(s, x.index);
+      ++cancelled;
+    }
+    if (!late.empty() || (l.delay_until_ms != 0 && l.delay_until_ms <= x.now)) {
+      grant_waiters(l, key, x.index, x.now);
+    }
+  }
+  return ok_result(x.index, x.c, {{"cancelled", cancelled}});
+}
+
+// ---- persistence ---------------------------------------------------------
+
+std::string LockState::encode_lock(const LockRecord& l) {
+  json h = json::array(), w = json::array();
+  for (const Holder& x : l.holders)
+    h.push_back({x.session, x.token, x.mode == LockMode::kShared ? 1 : 0, x.value});
+  for (const Waiter& x : l.waiters)
+    w.push_back(
+        {x.session, x.mode == LockMode::kShared ? 1 : 0, x.deadline_ms, x.value, x.since});
+  return json{{"k", l.kind == LockKind::kElection ? 1 : 0},
+              {"n", l.name},
+              {"l", l.limit},
+              {"m", l.modify_index},
+              {"d", l.delay_until_ms},
+              {"h", h},
+              {"w", w}}
+      .dump();
+}
+
+Result<LockRecord> LockState::decode_lock(const std::string& data) {
+  json j = json::parse(data, nullptr, false);
+  try {
+    LockRecord l;
+    l.kind = j.at("k").get<int>() == 1 ? LockKind::kElection : LockKind::kLock;
+    l.name = j.at("n").get<std::string>();
+    l.limit = j.at("l").get<std::uint32_t>();
+    l.modify_index = j.at("m").get<Index>();
+    l.delay_until_ms = j.at("d").get<std::int64_t>();
+    for (const json& x : j.at("h")) {
+      l.holders.push_back(Holder{x.at(0).get<std::string>(), x.at(1).get<Index>(),
+                                 x.at(2).get<int>() == 1 ? LockMode::kShared : LockMode::kExclusive,
+                                 x.at(3).get<std::string>()});
+    }
+    for (const json& x : j.at("w")) {
+      l.waiters.push_back(Waiter{x.at(0).get<std::string>(),
+                                 x.at(1).get<int>() == 1 ? LockMode::kShared : LockMode::kExclusive,
+                                 x.at(2).get<std::int64_t>(), x.at(3).get<std::string>(),
+                                 x.at(4).get<Index>()});
+    }
+    return l;
+  } catch (const json::exception& e) {
+    return Status(ErrorCode::kCorruption, std::string("stored lock record: ") + e.what());
+  }
+}
+
+void LockState::clear() {
+  locks_.clear();
+  sessions_.clear();
+  timed_.clear();
+  tombstones_.clear();
+  active_ = 0;
+  effects_ = LockEffects{};
+}
+
+void LockState::load_session(SessionRecord s) {
+  s.held.clear();
+  s.waiting.clear();
+  std::string id = s.id;
+  sessions_[id] = std::move(s);
+}
+
+void LockState::load_lock(LockRecord l) {
+  std::string key = lock_key(l.kind, l.name);
+  l.counted = false;
+  locks_[key] = std::move(l);
+}
+
+void LockState::finish_load() {
+  std::vector<std::pair<Index, std::string>> free;
+  for (auto& [key, l] : locks_) {
+    for (const Holder& h : l.holders)
+      sessions_.at(h.session).held.insert(key);
+    for (const Waiter& w : l.waiters)
+      sessions_.at(w.session).waiting.insert(key);
+    l.counted = l.active();
+    if (l.counted) ++active_;
+    if (!l.waiters.empty() || l.delay_until_ms != 0) timed_.insert(key);
+    if (!l.active() && l.delay_until_ms == 0) free.emplace_back(l.modify_index, key);
+  }
+  std::sort(free.begin(), free.end());
+  tombstones_.assign(free.begin(), free.end());
+  effects_ = LockEffects{};
+}
+
+std::string LockState::check_invariants() const {
+  std::size_t active = 0;
+  for (const auto& [key, l] : locks_) {
+    if (key != lock_key(l.kind, l.name)) return "lock stored under the wrong key " + key;
+    std::size_t exclusive = 0;
+    for (const Holder& h : l.holders) {
+      if (h.mode == LockMode::kExclusive) ++exclusive;
+      auto s = sessions_.find(h.session);
+      if (s == sessions_.end()) return key + " held by ended session " + h.session;
+      if (s->second.held.count(key) == 0) return key + " holder index missing " + h.session;
+    }
+    if (l.holders.size() > l.limit && exclusive > 0)
+      return key + " has " + std::to_string(l.holders.size()) + " holders over limit " +
+             std::to_string(l.limit);
+    if (exclusive > 0 && exclusive != l.holders.size())
+      return key + " mixes shared and exclusive holders";
+    if (l.limit > 1 && exclusive != l.holders.size()) return key + " semaphore with shared holder";
+    std::set<std::string> seen;
+    for (const Holder& h : l.holders)
+      if (!seen.insert(h.session).second) return key + " holds twice for " + h.session;
+    for (const Waiter& w : l.waiters) {
+      if (!seen.insert(w.session).second) return key + " holds and waits for " + w.session;
+      auto s = sessions_.find(w.session);
+      if (s == sessions_.end()) return key + " waited on by ended session " + w.session;
+      if (s->second.waiting.count(key) == 0) return key + " waiter index missing " + w.session;
+    }
+    if (l.active()) ++active;
+    if (l.counted != l.active()) return key + " active count out of date";
+  }
+  if (active != active_) return "active lock count out of date";
+  for (const auto& [id, s] : sessions_) {
+    for (const std::string& key : s.held) {
+      const LockRecord* l = find_lock(key);
+      if (l == nullptr || l->holder(id) == nullptr) return "session " + id + " lists " + key;
+    }
+    for (const std::string& key : s.waiting) {
+      const LockRecord* l = find_lock(key);
+      if (l == nullptr || l->waiter(id) == nullptr) return "session " + id + " waits " + key;
+    }
+  }
+  return "";
+}
+
+}  // namespace raftlock::service
