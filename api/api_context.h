@@ -8,9 +8,12 @@
 #include "api/metrics.h"
 #include "api/router.h"
 #include "service/cluster.h"
+#include "service/lock_waits.h"
 #include "service/proposals.h"
 #include "service/reads.h"
+#include "service/session_keeper.h"
 #include "service/state_machine.h"
+#include "service/watches.h"
 
 namespace raftlock::api {
 
@@ -20,12 +23,17 @@ struct ApiContext {
   service::Proposals& proposals;
   service::Reads& reads;
   service::SqliteStateMachine& sm;
+  service::LockWaits& waits;
+  service::Watches& watches;
+  service::SessionKeeper& keeper;
   HttpMetrics& metrics;
   std::chrono::milliseconds proposal_timeout{2000};
 };
 
 void add_cluster_routes(Router& r, ApiContext& ctx);
 void add_session_routes(Router& r, ApiContext& ctx);
+void add_lock_routes(Router& r, ApiContext& ctx);
+void add_election_routes(Router& r, ApiContext& ctx);
 
 // X-Raft-Term, X-Raft-Leader and X-Raftlock-Index on every routed response.
 void decorate(Response& res, const ApiContext& ctx);

@@ -41,7 +41,7 @@ Response status_error(const Status& s, unsigned version) {
 }
 
 Response command_error(const service::CommandResult& r, unsigned version) {
-  unsigned status = 409;
+  unsigned status = 409;  // lock_held, limit_mismatch, not_holder, not_leader, conflict
   if (r.error_code == "no_leader" || r.error_code == "overloaded")
     status = 503;
   else if (r.error_code == "timeout")
@@ -50,7 +50,16 @@ Response command_error(const service::CommandResult& r, unsigned version) {
     status = 404;
   else if (r.error_code == "invalid_argument" || r.error_code == "invalid_command")
     status = 400;
-  Response res = error_response(status, r.error_code, r.error_message, json::object(), version);
+  else if (r.error_code == "limit_exceeded")
+    status = 429;
+  json extra = r.body.is_object() ? r.body : json::object();
+  if (auto it = extra.find("lock_delay_until_ms"); it != extra.end()) {
+    // The entry carries the delay's end on the proposer's clock; answer what is left.
+    extra["lock_delay_remaining_ms"] =
+        std::max<std::int64_t>(0, it->get<std::int64_t>() - service::wall_clock_ms());
+    extra.erase("lock_delay_until_ms");
+  }
+  Response res = error_response(status, r.error_code, r.error_message, extra, version);
   if (status == 503) res.set("Retry-After", "1");
   return res;
 }
@@ -242,7 +251,19 @@ void add_cluster_routes(Router& r, ApiContext& ctx) {
                 st.snapshot_index);
     metric_line(out, "raftlock_proposals_pending", "gauge",
                 "Proposals waiting for their commit on this node.", ctx.proposals.pending());
-    metric_line(out, "raftlock_sessions", "gauge", "Open sessions.", ctx.sm.sessions().size());
+    const service::LockState& locks = ctx.sm.locks();
+    metric_line(out, "raftlock_sessions", "gauge", "Open sessions.", locks.sessions().size());
+    metric_line(out, "raftlock_locks_active", "gauge",
+                "Locks and elections held or waited on.", locks.active_locks());
+    metric_line(out, "raftlock_lock_waiters", "gauge", "Sessions queued on locks and elections.",
+                locks.waiter_count());
+    metric_line(out, "raftlock_acquire_requests_waiting", "gauge",
+                "Acquire and campaign requests waiting on this node.", ctx.waits.waiting());
+    metric_line(out, "raftlock_blocking_queries", "gauge", "Blocking GETs waiting on this node.",
+                ctx.watches.size());
+    metric_line(out, "raftlock_session_expiries_proposed_total", "counter",
+                "Session expiries this node proposed as leader.",
+                static_cast<double>(ctx.keeper.expiries_proposed()));
     ctx.metrics.render(out);
     Response res{boost::beast::http::status::ok, rc.req.version()};
     res.set(boost::beast::http::field::content_type, "text/plain; version=0.0.4");

@@ -50,7 +50,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     req_ = parser_->release();
     keep_alive_ = req_.keep_alive();
     started_ = std::chrono::steady_clock::now();
-    gone_ = std::make_shared<bool>(false);
+    gone_ = std::make_shared<ClientGone>();
     replied_ = false;
     stream_.expires_never();  // handlers may wait (long polls); they bound themselves
     RequestContext ctx{req_, {}, {}, {}, gone_};
@@ -62,11 +62,11 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   void watch_for_hangup() {
     stream_.socket().async_wait(tcp::socket::wait_read,
                                 [self = shared_from_this(), gone = gone_](beast::error_code ec) {
-                                  if (self->replied_ || *gone) return;
+                                  if (self->replied_ || gone->gone) return;
                                   boost::system::error_code aec;
                                   // Readable with nothing to read: the peer hung up.
                                   if (ec || self->stream_.socket().available(aec) == 0) {
-                                    *gone = true;
+                                    gone->fire();
                                   }
                                 });
   }
@@ -100,7 +100,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   }
 
   void close() {
-    if (gone_) *gone_ = true;
+    if (gone_) gone_->fire();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.socket().close(ec);
@@ -113,7 +113,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   Request req_;
   bool keep_alive_ = true;
   bool replied_ = false;
-  std::shared_ptr<bool> gone_;
+  GoneFlag gone_;
   std::string route_;
   std::chrono::steady_clock::time_point started_;
 };

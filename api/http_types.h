@@ -17,9 +17,23 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 // executor (long polls, waits for a commit).
 using Reply = std::function<void(Response)>;
 
-// Set to true when the client connection that made a request has gone away,
-// so long waits can give up.
-using GoneFlag = std::shared_ptr<const bool>;
+// Set when the client connection that made a request has gone away, so long
+// waits can give up: `gone` turns true and `on_gone` (if a handler set one)
+// is called once.
+struct ClientGone {
+  bool gone = false;
+  std::function<void()> on_gone;
+  void fire() {
+    if (gone) return;
+    gone = true;
+    if (on_gone) {
+      auto f = std::move(on_gone);
+      on_gone = nullptr;
+      f();
+    }
+  }
+};
+using GoneFlag = std::shared_ptr<ClientGone>;
 
 struct RequestContext {
   const Request& req;

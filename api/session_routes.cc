@@ -4,6 +4,7 @@
 #include "api/api_context.h"
 #include "api/body.h"
 #include "api/json_reply.h"
+#include "api/object_routes.h"
 
 namespace raftlock::api {
 
@@ -25,25 +26,6 @@ void with_read(ApiContext& ctx, RequestContext& rc, std::function<void(bool)> th
   });
 }
 
-namespace {
-
-json session_json(const service::SessionRow& s) {
-  return {{"session", s.id},
-          {"name", s.name},
-          {"ttl_ms", s.ttl_ms},
-          {"lock_delay_ms", s.lock_delay_ms},
-          {"held", json::array()},
-          {"waiting", json::array()},
-          {"modify_index", s.modify_index}};
-}
-
-bool valid_session_id(const std::string& id) {
-  return !id.empty() && id.size() <= 64 &&
-         id.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
-
-}  // namespace
-
 void add_session_routes(Router& r, ApiContext& ctx) {
   r.add(verb::post, "/v1/sessions", "sessions_create", [&ctx](RequestContext& rc, Reply reply) {
     json body;
@@ -56,64 +38,83 @@ void add_session_routes(Router& r, ApiContext& ctx) {
         !get_string(body, "name", 200, std::string(), &name, &err)) {
       return reply(error_response(err, rc.req.version()));
     }
-    const unsigned v = rc.req.version();
     json args = {{"id", ctx.proposals.random_id()},
                  {"ttl_ms", ttl},
                  {"lock_delay_ms", delay},
                  {"name", name}};
     ctx.proposals.propose("session.create", std::move(args), ctx.proposal_timeout,
-                          [reply, v](const service::CommandResult& res) {
-                            if (!res.ok) return reply(command_error(res, v));
-                            reply(json_response(201, res.body, v));
-                          });
+                          on_result(reply, rc.req.version(), 201));
   });
+
+  r.add(verb::post, "/v1/sessions/{id}/keepalive", "sessions_keepalive",
+        [&ctx](RequestContext& rc, Reply reply) {
+          const std::string id = rc.params["id"];
+          const unsigned v = rc.req.version();
+          if (!valid_session_id(id)) return reply(session_not_found(id, v));
+          // Keepalives are kept by the leader only (not replicated).
+          if (ctx.cluster.status().role != raft::Role::kLeader) {
+            if (rc.req.count("X-Raftlock-Forwarded") != 0) {
+              Response res = error_response(503, "no_leader", "this node no longer leads",
+                                            json::object(), v);
+              res.set("Retry-After", "1");
+              return reply(std::move(res));
+            }
+            return forward_to_leader(ctx, rc.req, reply);
+          }
+          const auto received = service::SessionKeeper::Clock::now();
+          // The ReadIndex round proves this node still led after the keepalive
+          // arrived, so no later leader's grace can end before received + ttl.
+          ctx.reads.linearizable(ctx.proposal_timeout, [&ctx, id, v, received, reply](Status s) {
+            if (!s) return reply(status_error(s, v));
+            if (ctx.cluster.status().role != raft::Role::kLeader) {
+              return reply(status_error(Status(ErrorCode::kNoLeader, "leadership moved"), v));
+            }
+            auto left = ctx.keeper.keepalive(id, received);
+            if (!left) return reply(session_not_found(id, v));
+            const service::SessionRecord* rec = ctx.sm.locks().find_session(id);
+            reply(json_response(
+                200, {{"session", id}, {"ttl_ms", rec->ttl_ms}, {"remaining_ms", *left}}, v));
+          });
+        });
+
   r.add(verb::get, "/v1/sessions", "sessions_list", [&ctx](RequestContext& rc, Reply reply) {
     const unsigned v = rc.req.version();
     with_read(
         ctx, rc,
         [&ctx, reply, v](bool stale) {
           json list = json::array();
-          for (const auto& s : ctx.sm.sessions())
-            list.push_back(session_json(s));
+          for (const auto& [id, s] : ctx.sm.locks().sessions())
+            list.push_back(ctx.sm.locks().session_json(s));
           json out = {{"sessions", list}};
           if (stale) out["stale"] = true;
           reply(json_response(200, out, v));
         },
         reply);
   });
+
   r.add(verb::get, "/v1/sessions/{id}", "sessions_get", [&ctx](RequestContext& rc, Reply reply) {
     const std::string id = rc.params["id"];
     const unsigned v = rc.req.version();
-    if (!valid_session_id(id)) {
-      return reply(error_response(404, "session_not_found", "session " + id + " not found",
-                                  json::object(), v));
-    }
-    with_read(
-        ctx, rc,
-        [&ctx, reply, v, id](bool stale) {
-          auto s = ctx.sm.session(id);
-          if (!s)
-            return reply(error_response(404, "session_not_found", "session " + id + " not found",
-                                        json::object(), v));
-          json out = session_json(*s);
+    if (!valid_session_id(id)) return reply(session_not_found(id, v));
+    blocking_read(
+        ctx, rc, service::LockState::session_key(id),
+        [&ctx, id, v](bool stale) {
+          const service::SessionRecord* s = ctx.sm.locks().find_session(id);
+          if (s == nullptr) return session_not_found(id, v);
+          json out = ctx.sm.locks().session_json(*s);
           if (stale) out["stale"] = true;
-          reply(json_response(200, out, v));
+          return json_response(200, out, v);
         },
         reply);
   });
+
   r.add(verb::delete_, "/v1/sessions/{id}", "sessions_close",
         [&ctx](RequestContext& rc, Reply reply) {
           const std::string id = rc.params["id"];
           const unsigned v = rc.req.version();
-          if (!valid_session_id(id)) {
-            return reply(error_response(404, "session_not_found", "session " + id + " not found",
-                                        json::object(), v));
-          }
+          if (!valid_session_id(id)) return reply(session_not_found(id, v));
           ctx.proposals.propose("session.close", {{"id", id}}, ctx.proposal_timeout,
-                                [reply, v](const service::CommandResult& res) {
-                                  if (!res.ok) return reply(command_error(res, v));
-                                  reply(json_response(200, res.body, v));
-                                });
+                                on_result(reply, v));
         });
 }
 

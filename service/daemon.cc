@@ -9,9 +9,12 @@
 #include "raft/node.h"
 #include "raft/tcp_transport.h"
 #include "service/cluster.h"
+#include "service/lock_waits.h"
 #include "service/proposals.h"
 #include "service/reads.h"
+#include "service/session_keeper.h"
 #include "service/state_machine.h"
+#include "service/watches.h"
 #include "storage/sqlite_log_store.h"
 
 namespace raftlock::service {
@@ -26,6 +29,9 @@ struct Daemon::Parts {
   std::unique_ptr<Proposals> proposals;
   std::unique_ptr<Reads> reads;
   std::unique_ptr<ClusterService> cluster;
+  std::unique_ptr<LockWaits> waits;
+  std::unique_ptr<Watches> watches;
+  std::unique_ptr<SessionKeeper> keeper;
   api::HttpMetrics metrics;
   api::Router router;
   std::unique_ptr<api::ApiContext> api;
@@ -86,7 +92,20 @@ Status Daemon::open() {
       [transport](raft::NodeId id) { return transport->peer_http(id); }, p_->log,
       std::chrono::milliseconds(opts_.election_timeout_ms));
 
+  const auto proposal_timeout = std::chrono::milliseconds(std::max(2000, 4 * opts_.election_timeout_ms));
+  SqliteStateMachine* smp = p_->sm.get();
+  p_->waits = std::make_unique<LockWaits>(
+      io_, *p_->proposals, [smp]() -> const LockState& { return smp->locks(); }, proposal_timeout);
+  p_->watches = std::make_unique<Watches>(io_);
+  p_->keeper =
+      std::make_unique<SessionKeeper>(io_, *p_->node, *p_->proposals, *p_->reads, *smp, p_->log);
+
   p_->sm->on_result([this](const CommandResult& r) { p_->proposals->on_result(r); });
+  p_->sm->on_effects([this](const LockEffects& e) {
+    p_->keeper->on_effects(e);
+    p_->waits->on_effects(e);
+    p_->watches->on_effects(e);
+  });
   p_->node->on_read_state([this](const raft::ReadState& rs) { p_->reads->on_read_state(rs); });
   p_->node->on_applied([this](raft::Index i) {
     p_->reads->on_applied(i);
@@ -100,10 +119,12 @@ Status Daemon::open() {
   });
 
   p_->api = std::make_unique<api::ApiContext>(
-      api::ApiContext{io_, *p_->cluster, *p_->proposals, *p_->reads, *p_->sm, p_->metrics,
-                      std::chrono::milliseconds(std::max(2000, 4 * opts_.election_timeout_ms))});
+      api::ApiContext{io_, *p_->cluster, *p_->proposals, *p_->reads, *p_->sm, *p_->waits,
+                      *p_->watches, *p_->keeper, p_->metrics, proposal_timeout});
   api::add_cluster_routes(p_->router, *p_->api);
   api::add_session_routes(p_->router, *p_->api);
+  api::add_lock_routes(p_->router, *p_->api);
+  api::add_election_routes(p_->router, *p_->api);
   p_->http = std::make_unique<api::HttpServer>(io_, p_->router);
   p_->http->set_decorator([this](api::Response& res) { api::decorate(res, *p_->api); });
   p_->http->set_observer([this](const std::string& route, unsigned status, double secs) {
@@ -158,6 +179,7 @@ Status Daemon::start() {
   refresh_peers();
   p_->node->start();
   p_->cluster->start();
+  p_->keeper->start();
   p_->log.info("serving HTTP on " + opts_.listen_http.host + ":" + std::to_string(http_port()) +
                ", peers on " + opts_.listen_peer.host + ":" + std::to_string(peer_port()));
   return Status::ok();
@@ -167,6 +189,7 @@ void Daemon::stop() {
   if (!p_) return;
   if (p_->http) p_->http->stop();
   if (p_->cluster) p_->cluster->stop();
+  if (p_->keeper) p_->keeper->stop();
   if (p_->node) p_->node->stop();
   if (p_->transport) p_->transport->stop();
 }

@@ -351,18 +351,18 @@ json LockState::grant_body(const LockRecord& l, const Holder& h) const {
           {"mode", mode_name(h.mode)}};
 }
 
-CommandResult LockState::held_error(const Ctx& x, const LockRecord* l) const {
+CommandResult LockState::held_error(Index index, const Command& c, const LockRecord* l) const {
   json extra = json::object();
   if (l != nullptr && l->kind == LockKind::kElection) {
     extra["leader"] = election_json(*l)["leader"];
-    return fail(x.index, x.c, "lock_held", "election " + l->name + " has another leader",
+    return fail(index, c, "lock_held", "election " + l->name + " has another leader",
                 std::move(extra));
   }
   extra["holders"] = l ? holders_json(*l) : json::array();
   if (l != nullptr && l->delay_until_ms != 0) {
     extra["lock_delay_until_ms"] = l->delay_until_ms;
   }
-  return fail(x.index, x.c, "lock_held",
+  return fail(index, c, "lock_held",
               "lock " + (l ? l->name : std::string()) + " is held by another session",
               std::move(extra));
 }
@@ -444,7 +444,7 @@ CommandResult LockState::acquire(Ctx& x) {
     effects_.grants.push_back({key, sid, x.index});
     return ok_result(x.index, x.c, grant_body(l, l.holders.back()));
   }
-  if (wait_ms == 0) return held_error(x, &l);
+  if (wait_ms == 0) return held_error(x.index, x.c, &l);
   if (l.waiters.size() >= limits_.max_waiters_per_lock) {
     return fail(x.index, x.c, "limit_exceeded",
                 std::string(kind_word(kind)) + " " + name + " has the maximum of " +
@@ -518,7 +518,7 @@ CommandResult LockState::cancel_wait(Ctx& x) {
       grant_waiters(*l, key, x.index, x.now);  // a reader behind a cancelled writer
     }
   }
-  return held_error(x, l);
+  return held_error(x.index, x.c, l);
 }
 
 CommandResult LockState::proclaim(Ctx& x) {

@@ -134,6 +134,11 @@ class LockState {
   nlohmann::json lock_json(const LockRecord& l, std::int64_t now_ms) const;
   nlohmann::json election_json(const LockRecord& l) const;
   nlohmann::json session_json(const SessionRecord& s) const;
+  // The answer to a granted acquire or campaign (API.md), for holder `h` of `l`.
+  nlohmann::json grant_body(const LockRecord& l, const Holder& h) const;
+  // The refusal of an acquire that was not granted: 409 lock_held with the
+  // holders (a lock) or the leader (an election); `l` may be null.
+  CommandResult held_error(raft::Index index, const Command& c, const LockRecord* l) const;
 
   // Persistence (SqliteStateMachine): changed keys since the last call
   // ("l/..", "e/..", "s/..") and the effects for waiting requests.
@@ -174,8 +179,6 @@ class LockState {
   void remove_waiter(LockRecord& l, const std::string& key, const std::string& session,
                      const std::string& reason);
   nlohmann::json holders_json(const LockRecord& l) const;
-  nlohmann::json grant_body(const LockRecord& l, const Holder& h) const;
-  CommandResult held_error(const Ctx& x, const LockRecord* l) const;
 
   LockLimits limits_;
   std::map<std::string, LockRecord> locks_;        // by key, tombstones included

@@ -1,5 +1,6 @@
 #include "service/proposals.h"
 
+#include <chrono>
 #include <cstdio>
 
 namespace raftlock::service {
@@ -10,6 +11,12 @@ CommandResult error_result(const std::string& code, const std::string& message) 
   r.error_code = code;
   r.error_message = message;
   return r;
+}
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 Proposals::Proposals(boost::asio::io_context& io, raft::Node& node, std::size_t pending_max)
@@ -29,6 +36,9 @@ void Proposals::propose(const std::string& op, nlohmann::json args,
   }
   const std::string req =
       std::to_string(node_.id()) + "-" + std::to_string(++seq_) + "-" + random_id();
+  if (!args.is_object()) args = nlohmann::json::object();
+  // The proposer's clock reading travels in the entry: applying never reads a clock.
+  if (!args.contains("now")) args["now"] = wall_clock_ms();
   raft::Bytes data = encode_command(op, req, std::move(args));
   Status s = node_.propose(data);
   if (!s.is_ok()) {

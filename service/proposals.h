@@ -25,7 +25,8 @@ class Proposals {
 
   Proposals(boost::asio::io_context& io, raft::Node& node, std::size_t pending_max = 100000);
 
-  // Proposes `op` with `args` and calls `done` exactly once. Error codes in
+  // Proposes `op` with `args` (plus "now", this node's wall clock in ms,
+  // unless given) and calls `done` exactly once. Error codes in
   // the result: "no_leader" (503), "timeout" (504), "overloaded" (503).
   void propose(const std::string& op, nlohmann::json args, std::chrono::milliseconds timeout,
                Done done);
@@ -60,5 +61,7 @@ class Proposals {
 };
 
 CommandResult error_result(const std::string& code, const std::string& message);
+// Milliseconds since the epoch on this node's wall clock: the "now" of commands.
+std::int64_t wall_clock_ms();
 
 }  // namespace raftlock::service

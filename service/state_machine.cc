@@ -14,16 +14,6 @@ using raft::Index;
 
 namespace {
 
-CommandResult error_result(Index index, const Command& c, std::string code, std::string message) {
-  CommandResult r;
-  r.index = index;
-  r.req = c.req;
-  r.ok = false;
-  r.error_code = std::move(code);
-  r.error_message = std::move(message);
-  return r;
-}
-
 void must(const Status& s, const char* what) {
   RAFTLOCK_ASSERT_MSG(s.is_ok(), (std::string(what) + ": " + s.to_string()).c_str());
 }
@@ -43,26 +33,10 @@ std::vector<Member> read_members(storage::Database& db) {
   return out;
 }
 
-std::vector<SessionRow> read_sessions(storage::Database& db) {
-  std::vector<SessionRow> out;
-  auto st = db.prepare(
-      "SELECT id, name, ttl_ms, lock_delay_ms, create_index, modify_index FROM sm_sessions "
-      "ORDER BY create_index");
-  must(st.status(), "prepare sessions");
-  storage::Statement& s = st.value();
-  while (true) {
-    auto row = s.step();
-    must(row.status(), "read sessions");
-    if (!*row) break;
-    out.push_back(SessionRow{s.column_text(0), s.column_text(1), s.column_int64(2),
-                             s.column_int64(3), s.column_uint64(4), s.column_uint64(5)});
-  }
-  return out;
-}
-
 }  // namespace
 
-Result<std::unique_ptr<SqliteStateMachine>> SqliteStateMachine::open(const std::string& path) {
+Result<std::unique_ptr<SqliteStateMachine>> SqliteStateMachine::open(const std::string& path,
+                                                                     LockLimits limits) {
   auto db = storage::Database::open(path);
   if (!db) return db.status();
   // The state machine's commits need no fsync of their own: they go into the
@@ -73,7 +47,8 @@ Result<std::unique_ptr<SqliteStateMachine>> SqliteStateMachine::open(const std::
   // and synced, after them), which are applied again on restart.
   Status nosync = db.value()->exec("PRAGMA synchronous=NORMAL");
   if (!nosync) return nosync;
-  std::unique_ptr<SqliteStateMachine> sm(new SqliteStateMachine(std::move(db).value()));
+  std::unique_ptr<SqliteStateMachine> sm(
+      new SqliteStateMachine(std::move(db).value(), limits));
   Status s = sm->load();
   if (!s) return s;
   return sm;
@@ -88,6 +63,47 @@ Status SqliteStateMachine::load() {
   } else {
     return applied.status();
   }
+  return load_tables();
+}
+
+Status SqliteStateMachine::load_tables() {
+  state_.clear();
+  auto ss = db_->prepare(
+      "SELECT id, name, ttl_ms, lock_delay_ms, create_index, modify_index FROM sm_sessions");
+  if (!ss) return ss.status();
+  while (true) {
+    auto row = ss.value().step();
+    if (!row) return row.status();
+    if (!*row) break;
+    storage::Statement& q = ss.value();
+    SessionRecord s;
+    s.id = q.column_text(0);
+    s.name = q.column_text(1);
+    s.ttl_ms = q.column_int64(2);
+    s.lock_delay_ms = q.column_int64(3);
+    s.create_index = q.column_uint64(4);
+    s.modify_index = q.column_uint64(5);
+    state_.load_session(std::move(s));
+  }
+  auto ls = db_->prepare("SELECT key, data FROM sm_locks");
+  if (!ls) return ls.status();
+  while (true) {
+    auto row = ls.value().step();
+    if (!row) return row.status();
+    if (!*row) break;
+    auto l = LockState::decode_lock(ls.value().column_text(1));
+    if (!l) return l.status();
+    for (const Holder& h : l->holders) {
+      if (state_.find_session(h.session) == nullptr)
+        return Status(ErrorCode::kCorruption, "lock row names unknown session " + h.session);
+    }
+    for (const Waiter& w : l->waiters) {
+      if (state_.find_session(w.session) == nullptr)
+        return Status(ErrorCode::kCorruption, "lock row names unknown session " + w.session);
+    }
+    state_.load_lock(std::move(l).value());
+  }
+  state_.finish_load();
   return Status::ok();
 }
 
@@ -122,7 +138,7 @@ void SqliteStateMachine::apply(const std::vector<Entry>& entries) {
     if (e.index <= applied_) continue;  // applied before a restart
     RAFTLOCK_ASSERT_MSG(e.index == applied_ + 1, "entries applied out of order");
     if (e.type == EntryType::kNormal) {
-      results.push_back(apply_command(e.index, e.data));
+      results.push_back(apply_command(e));
     } else if (e.type == EntryType::kConfChange) {
       apply_conf_change(e.index, e.data);
     }
@@ -135,11 +151,57 @@ void SqliteStateMachine::apply(const std::vector<Entry>& entries) {
     check(prune.value().bind_uint64(1, applied_ - kRequestWindow), "bind");
     check(prune.value().run(), "prune requests");
   }
+  state_.prune(applied_);
+  LockEffects effects = state_.take_effects();
+  persist(effects);
   store_applied_index();
   check(db_->commit(), "commit apply");
   if (on_result_) {
     for (const CommandResult& r : results)
       on_result_(r);
+  }
+  if (on_effects_ && !effects.empty()) on_effects_(effects);
+}
+
+void SqliteStateMachine::persist(const LockEffects& effects) {
+  for (const std::string& key : effects.changed) {
+    if (key.compare(0, 2, "s/") == 0) {
+      const std::string id = key.substr(2);
+      const SessionRecord* s = state_.find_session(id);
+      if (s == nullptr) {
+        auto del = cached("DELETE FROM sm_sessions WHERE id = ?1");
+        check(del.value().bind_text(1, id), "bind");
+        check(del.value().run(), "delete session");
+        continue;
+      }
+      auto up = cached(
+          "INSERT INTO sm_sessions (id, name, ttl_ms, lock_delay_ms, create_index, modify_index) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET "
+          "modify_index = excluded.modify_index");
+      storage::Statement& q = up.value();
+      check(q.bind_text(1, s->id), "bind");
+      check(q.bind_text(2, s->name), "bind");
+      check(q.bind_int64(3, s->ttl_ms), "bind");
+      check(q.bind_int64(4, s->lock_delay_ms), "bind");
+      check(q.bind_uint64(5, s->create_index), "bind");
+      check(q.bind_uint64(6, s->modify_index), "bind");
+      check(q.run(), "store session");
+      continue;
+    }
+    const LockRecord* l = state_.find_lock(key);
+    if (l == nullptr) {
+      auto del = cached("DELETE FROM sm_locks WHERE key = ?1");
+      check(del.value().bind_text(1, key), "bind");
+      check(del.value().run(), "delete lock");
+      continue;
+    }
+    const std::string data = LockState::encode_lock(*l);
+    auto up = cached(
+        "INSERT INTO sm_locks (key, data) VALUES (?1, ?2) "
+        "ON CONFLICT (key) DO UPDATE SET data = excluded.data");
+    check(up.value().bind_text(1, key), "bind");
+    check(up.value().bind_text(2, data), "bind");
+    check(up.value().run(), "store lock");
   }
 }
 
@@ -187,19 +249,23 @@ void SqliteStateMachine::apply_conf_change(Index index, const raft::Bytes& data)
   for (raft::NodeId id : cc->result.learners)
     upsert(id, "", "");
   std::string ids;
+  auto add_id = [&ids](raft::NodeId id) {
+    if (!ids.empty()) ids.push_back(',');
+    ids.append(std::to_string(static_cast<std::int64_t>(id)));
+  };
   for (raft::NodeId id : cc->result.voters)
-    ids += (ids.empty() ? "" : ",") + std::to_string(static_cast<std::int64_t>(id));
+    add_id(id);
   for (raft::NodeId id : cc->result.learners)
-    ids += (ids.empty() ? "" : ",") + std::to_string(static_cast<std::int64_t>(id));
+    add_id(id);
   check(db_->exec("DELETE FROM sm_members WHERE id NOT IN (" + ids + ")"), "drop removed members");
   ++members_version_;
 }
 
-CommandResult SqliteStateMachine::apply_command(Index index, const raft::Bytes& data) {
-  auto c = decode_command(data);
+CommandResult SqliteStateMachine::apply_command(const Entry& e) {
+  auto c = decode_command(e.data);
   if (!c) {
     CommandResult r;
-    r.index = index;
+    r.index = e.index;
     r.ok = false;
     r.error_code = "invalid_command";
     r.error_message = c.status().message();
@@ -209,21 +275,9 @@ CommandResult SqliteStateMachine::apply_command(Index index, const raft::Bytes& 
     // A command re-proposed after a leader change (or retried) takes effect once.
     if (auto earlier = earlier_result(c->req)) return *earlier;
   }
-  CommandResult r = execute(index, *c);
+  CommandResult r = state_.apply(e.index, e.term, *c);
   if (!c->req.empty()) remember_result(r);
   return r;
-}
-
-CommandResult SqliteStateMachine::execute(Index index, const Command& c) {
-  if (c.op == "session.create") return create_session(index, c);
-  if (c.op == "session.close") return close_session(index, c);
-  if (c.op == "noop") {
-    CommandResult r;
-    r.index = index;
-    r.req = c.req;
-    return r;
-  }
-  return error_result(index, c, "invalid_command", "unknown command " + c.op);
 }
 
 std::optional<CommandResult> SqliteStateMachine::earlier_result(const std::string& req) const {
@@ -261,64 +315,8 @@ void SqliteStateMachine::remember_result(const CommandResult& r) {
   check(st.value().run(), "remember request");
 }
 
-CommandResult SqliteStateMachine::create_session(Index index, const Command& c) {
-  const json& a = c.args;
-  const std::string id = a.value("id", "");
-  if (id.empty()) return error_result(index, c, "invalid_argument", "session id missing");
-  auto st = cached(
-      "INSERT OR IGNORE INTO sm_sessions (id, name, ttl_ms, lock_delay_ms, create_index, "
-      "modify_index) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
-  check(st.status(), "prepare session");
-  const std::string name = a.value("name", "");
-  check(st.value().bind_text(1, id), "bind");
-  check(st.value().bind_text(2, name), "bind");
-  check(st.value().bind_int64(3, a.value("ttl_ms", std::int64_t{10000})), "bind");
-  check(st.value().bind_int64(4, a.value("lock_delay_ms", std::int64_t{0})), "bind");
-  check(st.value().bind_uint64(5, index), "bind");
-  check(st.value().run(), "insert session");
-  CommandResult r;
-  r.index = index;
-  r.req = c.req;
-  r.body = {{"session", id}, {"ttl_ms", a.value("ttl_ms", std::int64_t{10000})}};
-  return r;
-}
-
-CommandResult SqliteStateMachine::close_session(Index index, const Command& c) {
-  const std::string id = c.args.value("id", "");
-  auto st = db_->prepare("DELETE FROM sm_sessions WHERE id = ?1");
-  check(st.status(), "prepare close");
-  check(st.value().bind_text(1, id), "bind");
-  check(st.value().run(), "delete session");
-  if (sqlite3_changes(db_->handle()) == 0) {
-    return error_result(index, c, "session_not_found", "session " + id + " not found");
-  }
-  CommandResult r;
-  r.index = index;
-  r.req = c.req;
-  r.body = {{"closed", true}, {"released", json::array()}, {"resigned", json::array()}};
-  return r;
-}
-
 std::vector<Member> SqliteStateMachine::members() const {
   return read_members(*db_);
-}
-
-std::optional<SessionRow> SqliteStateMachine::session(const std::string& id) const {
-  auto st = db_->prepare(
-      "SELECT id, name, ttl_ms, lock_delay_ms, create_index, modify_index FROM sm_sessions "
-      "WHERE id = ?1");
-  check(st.status(), "prepare session");
-  storage::Statement& s = st.value();
-  check(s.bind_text(1, id), "bind");
-  auto row = s.step();
-  check(row.status(), "read session");
-  if (!*row) return std::nullopt;
-  return SessionRow{s.column_text(0),  s.column_text(1),   s.column_int64(2),
-                    s.column_int64(3), s.column_uint64(4), s.column_uint64(5)};
-}
-
-std::vector<SessionRow> SqliteStateMachine::sessions() const {
-  return read_sessions(*db_);
 }
 
 raft::Bytes SqliteStateMachine::build_image(storage::Database& db, Index applied) {
@@ -330,13 +328,35 @@ raft::Bytes SqliteStateMachine::build_image(storage::Database& db, Index applied
         {{"id", m.id}, {"peer", m.peer}, {"http", m.http}, {"voter", m.voter}});
   }
   img["sessions"] = json::array();
-  for (const SessionRow& s : read_sessions(db)) {
-    img["sessions"].push_back({{"id", s.id},
-                               {"name", s.name},
-                               {"ttl_ms", s.ttl_ms},
-                               {"lock_delay_ms", s.lock_delay_ms},
-                               {"create_index", s.create_index},
-                               {"modify_index", s.modify_index}});
+  {
+    auto st = db.prepare(
+        "SELECT id, name, ttl_ms, lock_delay_ms, create_index, modify_index FROM sm_sessions "
+        "ORDER BY id");
+    must(st.status(), "prepare sessions");
+    storage::Statement& q = st.value();
+    while (true) {
+      auto row = q.step();
+      must(row.status(), "read sessions");
+      if (!*row) break;
+      img["sessions"].push_back({{"id", q.column_text(0)},
+                                 {"name", q.column_text(1)},
+                                 {"ttl_ms", q.column_int64(2)},
+                                 {"lock_delay_ms", q.column_int64(3)},
+                                 {"create_index", q.column_uint64(4)},
+                                 {"modify_index", q.column_uint64(5)}});
+    }
+  }
+  img["locks"] = json::array();
+  {
+    auto st = db.prepare("SELECT key, data FROM sm_locks ORDER BY key");
+    must(st.status(), "prepare locks");
+    storage::Statement& q = st.value();
+    while (true) {
+      auto row = q.step();
+      must(row.status(), "read locks");
+      if (!*row) break;
+      img["locks"].push_back({q.column_text(0), q.column_text(1)});
+    }
   }
   img["requests"] = json::array();
   {
@@ -394,8 +414,20 @@ void SqliteStateMachine::restore(const raft::Snapshot& snapshot) {
   json img = json::parse(snapshot.data, nullptr, false);
   RAFTLOCK_ASSERT_MSG(img.is_object(), "snapshot image is not a state machine image");
   check(db_->begin(storage::TransactionMode::kImmediate), "begin restore");
-  check(db_->exec("DELETE FROM sm_members; DELETE FROM sm_sessions; DELETE FROM sm_requests;"),
+  check(db_->exec("DELETE FROM sm_members; DELETE FROM sm_sessions; DELETE FROM sm_requests; "
+                  "DELETE FROM sm_locks;"),
         "clear");
+  if (img.contains("locks")) {
+    for (const json& l : img["locks"]) {
+      const std::string key = l[0].get<std::string>();
+      const std::string data = l[1].get<std::string>();
+      auto st = db_->prepare("INSERT INTO sm_locks (key, data) VALUES (?1, ?2)");
+      check(st.status(), "prepare");
+      check(st.value().bind_text(1, key), "bind");
+      check(st.value().bind_text(2, data), "bind");
+      check(st.value().run(), "restore lock");
+    }
+  }
   if (img.contains("requests")) {
     for (const json& q : img["requests"]) {
       const std::string req = q[0].get<std::string>();
@@ -441,6 +473,12 @@ void SqliteStateMachine::restore(const raft::Snapshot& snapshot) {
   ++members_version_;
   store_applied_index();
   check(db_->commit(), "commit restore");
+  check(load_tables(), "load restored state");
+  if (on_effects_) {
+    LockEffects all;
+    all.everything = true;
+    on_effects_(all);
+  }
 }
 
 }  // namespace raftlock::service

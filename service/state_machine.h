@@ -8,7 +8,12 @@
 // Tables (storage/schema.cc, migration 2): sm_meta (applied index),
 // sm_members (cluster members and their addresses, from configuration
 // entries), sm_requests (results of recent commands by request id, so a
-// command proposed twice takes effect once), sm_sessions.
+// command proposed twice takes effect once), sm_sessions and sm_locks.
+//
+// The lock rules live in LockState (lock_state.h), a pure in-memory model
+// that serves every read; this class persists what each batch changed (rows
+// of sm_sessions and sm_locks) in the batch's transaction and reloads the
+// model from the tables on open and after a snapshot restore.
 #pragma once
 
 #include <functional>
@@ -24,6 +29,7 @@
 #include "raft/conf_change.h"
 #include "raft/state_machine.h"
 #include "service/command.h"
+#include "service/lock_state.h"
 #include "storage/database.h"
 
 namespace raftlock::service {
@@ -35,15 +41,6 @@ struct Member {
   bool voter = false;
 };
 
-struct SessionRow {
-  std::string id;
-  std::string name;
-  std::int64_t ttl_ms = 0;
-  std::int64_t lock_delay_ms = 0;
-  raft::Index create_index = 0;
-  raft::Index modify_index = 0;
-};
-
 class SqliteStateMachine final : public raft::StateMachine {
  public:
   // How many entries a request id is remembered for: a retry of a command
@@ -51,10 +48,12 @@ class SqliteStateMachine final : public raft::StateMachine {
   static constexpr raft::Index kRequestWindow = 20000;
 
   using ResultHandler = std::function<void(const CommandResult&)>;
+  using EffectsHandler = std::function<void(const LockEffects&)>;
 
   // Opens the state machine's view of the node database at `path` (which the
   // log store has already migrated).
-  static Result<std::unique_ptr<SqliteStateMachine>> open(const std::string& path);
+  static Result<std::unique_ptr<SqliteStateMachine>> open(const std::string& path,
+                                                         LockLimits limits = {});
 
   raft::Index applied_index() const override { return applied_; }
   void apply(const std::vector<raft::Entry>& entries) override;
@@ -70,25 +69,27 @@ class SqliteStateMachine final : public raft::StateMachine {
 
   // Called after each applied batch is durable, once per command entry.
   void on_result(ResultHandler h) { on_result_ = std::move(h); }
+  // Called after each applied batch is durable (and after a restore, with
+  // every key changed), after the results.
+  void on_effects(EffectsHandler h) { on_effects_ = std::move(h); }
+  const LockState& locks() const { return state_; }
 
   std::vector<Member> members() const;
   // Changes whenever the member list may have changed (a configuration entry
   // applied, a snapshot restored), so callers re-read it only then.
   std::uint64_t members_version() const { return members_version_; }
-  std::optional<SessionRow> session(const std::string& id) const;
-  std::vector<SessionRow> sessions() const;
 
  private:
-  explicit SqliteStateMachine(std::unique_ptr<storage::Database> db) : db_(std::move(db)) {}
+  SqliteStateMachine(std::unique_ptr<storage::Database> db, LockLimits limits)
+      : db_(std::move(db)), state_(limits) {}
   static raft::Bytes build_image(storage::Database& db, raft::Index applied);
   Status load();
-  CommandResult apply_command(raft::Index index, const raft::Bytes& data);
-  CommandResult execute(raft::Index index, const Command& c);
+  Status load_tables();
+  CommandResult apply_command(const raft::Entry& e);
+  void persist(const LockEffects& effects);
   std::optional<CommandResult> earlier_result(const std::string& req) const;
   void remember_result(const CommandResult& r);
   void apply_conf_change(raft::Index index, const raft::Bytes& data);
-  CommandResult create_session(raft::Index index, const Command& c);
-  CommandResult close_session(raft::Index index, const Command& c);
   void check(const Status& s, const char* what) const;
   void store_applied_index();
   // Statements of the apply path, prepared once per connection.
@@ -108,6 +109,8 @@ class SqliteStateMachine final : public raft::StateMachine {
   std::thread snap_thread_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   ResultHandler on_result_;
+  EffectsHandler on_effects_;
+  LockState state_;
 };
 
 }  // namespace raftlock::service

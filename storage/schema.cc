@@ -61,9 +61,20 @@ CREATE TABLE sm_sessions (
 ) STRICT;
 )sql";
 
+// Version 3: locks and elections (service/lock_state.h). One row per lock or
+// election, its holders and FIFO waiters encoded in `data` (JSON, see
+// LockState::encode_lock); a session's holds and waits are derived from them.
+constexpr std::string_view kLocksV3 = R"sql(
+CREATE TABLE sm_locks (
+  key  TEXT PRIMARY KEY,  -- 'l/<name>' or 'e/<name>'
+  data TEXT NOT NULL
+) STRICT;
+)sql";
+
 constexpr Migration kNodeMigrations[] = {
     {1, "raft log, hard state, snapshot", kRaftLogV1},
     {2, "state machine: meta, members, requests, sessions", kStateMachineV2},
+    {3, "state machine: locks and elections", kLocksV3},
 };
 
 constexpr std::string_view kCreateVersionTable =

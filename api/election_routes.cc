@@ -1,0 +1,135 @@
+// /v1/elections (API.md "Elections"): a lock with limit 1 whose holder
+// carries a value; its fencing token is the leadership term.
+#include <boost/beast/http/verb.hpp>
+
+#include "api/body.h"
+#include "api/json_reply.h"
+#include "api/object_routes.h"
+
+namespace raftlock::api {
+
+using boost::beast::http::verb;
+using nlohmann::json;
+using service::LockKind;
+using service::LockState;
+
+namespace {
+
+constexpr std::size_t kMaxValueBytes = 4096;
+
+bool get_session(const json& body, std::string* out, ApiError* err) {
+  if (!get_string(body, "session", 64, std::nullopt, out, err)) return false;
+  if (!valid_session_id(*out)) {
+    *err = ApiError{404, "session_not_found", "session " + *out + " not found"};
+    return false;
+  }
+  return true;
+}
+
+json nobody(const std::string& name) {
+  return {{"election", name}, {"leader", nullptr}, {"candidates", 0}, {"modify_index", 0}};
+}
+
+}  // namespace
+
+void add_election_routes(Router& r, ApiContext& ctx) {
+  r.add(verb::post, "/v1/elections/{name}/campaign", "elections_campaign",
+        [&ctx](RequestContext& rc, Reply reply) {
+          const std::string name = rc.params["name"];
+          const unsigned v = rc.req.version();
+          if (!valid_name(name)) return reply(invalid_name(name, v));
+          json body;
+          ApiError err;
+          service::AcquireRequest a;
+          std::int64_t wait = 0;
+          if (!parse_body(rc.req, &body, &err) || !get_session(body, &a.session, &err) ||
+              !get_string(body, "value", kMaxValueBytes, std::string(), &a.value, &err) ||
+              !get_int(body, "wait_ms", 0, 300000, 0, &wait, &err)) {
+            return reply(error_response(err, v));
+          }
+          a.kind = LockKind::kElection;
+          a.name = name;
+          a.wait_ms = wait;
+          const std::uint64_t id = ctx.waits.acquire(a, on_result(reply, v));
+          if (rc.client_gone) rc.client_gone->on_gone = [&ctx, id]() { ctx.waits.gone(id); };
+        });
+
+  r.add(verb::post, "/v1/elections/{name}/proclaim", "elections_proclaim",
+        [&ctx](RequestContext& rc, Reply reply) {
+          const std::string name = rc.params["name"];
+          const unsigned v = rc.req.version();
+          if (!valid_name(name)) return reply(invalid_name(name, v));
+          json body;
+          ApiError err;
+          std::string session, value;
+          if (!parse_body(rc.req, &body, &err) || !get_session(body, &session, &err) ||
+              !get_string(body, "value", kMaxValueBytes, std::nullopt, &value, &err)) {
+            return reply(error_response(err, v));
+          }
+          ctx.proposals.propose("election.proclaim",
+                                {{"name", name}, {"session", session}, {"value", value}},
+                                ctx.proposal_timeout, on_result(reply, v));
+        });
+
+  r.add(verb::post, "/v1/elections/{name}/resign", "elections_resign",
+        [&ctx](RequestContext& rc, Reply reply) {
+          const std::string name = rc.params["name"];
+          const unsigned v = rc.req.version();
+          if (!valid_name(name)) return reply(invalid_name(name, v));
+          json body;
+          ApiError err;
+          std::string session;
+          if (!parse_body(rc.req, &body, &err) || !get_session(body, &session, &err)) {
+            return reply(error_response(err, v));
+          }
+          ctx.proposals.propose("lock.release",
+                                {{"kind", "election"}, {"name", name}, {"session", session}},
+                                ctx.proposal_timeout, on_result(reply, v));
+        });
+
+  r.add(verb::get, "/v1/elections/{name}", "elections_get",
+        [&ctx](RequestContext& rc, Reply reply) {
+          const std::string name = rc.params["name"];
+          const unsigned v = rc.req.version();
+          if (!valid_name(name)) return reply(invalid_name(name, v));
+          const std::string key = LockState::lock_key(LockKind::kElection, name);
+          blocking_read(
+              ctx, rc, key,
+              [&ctx, key, name, v](bool stale) {
+                const service::LockRecord* l = ctx.sm.locks().find_lock(key);
+                json out = l ? ctx.sm.locks().election_json(*l) : nobody(name);
+                if (stale) out["stale"] = true;
+                return json_response(200, out, v);
+              },
+              reply);
+        });
+
+  r.add(verb::get, "/v1/elections", "elections_list", [&ctx](RequestContext& rc, Reply reply) {
+    const unsigned v = rc.req.version();
+    const std::string prefix = rc.query.count("prefix") ? rc.query["prefix"] : std::string();
+    with_read(
+        ctx, rc,
+        [&ctx, prefix, v, reply](bool stale) {
+          const service::LockState& st = ctx.sm.locks();
+          json list = json::array();
+          bool truncated = false;
+          const std::string from = "e/" + prefix;
+          for (auto it = st.locks().lower_bound(from);
+               it != st.locks().end() && it->first.compare(0, from.size(), from) == 0; ++it) {
+            if (!it->second.active()) continue;
+            if (list.size() == 1000) {
+              truncated = true;
+              break;
+            }
+            list.push_back(st.election_json(it->second));
+          }
+          json out = {{"elections", list}};
+          if (truncated) out["truncated"] = true;
+          if (stale) out["stale"] = true;
+          reply(json_response(200, out, v));
+        },
+        reply);
+  });
+}
+
+}  // namespace raftlock::api
