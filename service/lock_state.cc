@@ -412,6 +412,7 @@ CommandResult LockState::acquire(Ctx& x) {
       }
       w.deadline_ms = x.now + wait_ms;  // attach: same place, the new deadline
       if (kind == LockKind::kElection) w.value = str_arg(a, "value");
+      effects_.changed.insert(key);  // the stored record must carry the new deadline
       return ok_result(x.index, x.c, {{"queued", true}});
     }
   }
