@@ -225,7 +225,8 @@ CommandResult LockState::create_session(Ctx& x) {
   return ok_result(x.index, x.c, {{"session", id}, {"ttl_ms", stored.ttl_ms}});
 }
 
-json LockState::end_session(Ctx& x, const std::string& id, bool expired) {
+json LockState::end_session(Ctx& x, const std::string& id, bool expired,
+                            std::set<std::string>* defer_grants) {
   json released = json::array(), resigned = json::array();
   auto sit = sessions_.find(id);
   if (sit == sessions_.end()) return {{"released", released}, {"resigned", resigned}};
@@ -249,8 +250,12 @@ json LockState::end_session(Ctx& x, const std::string& id, bool expired) {
   // Waiters are granted only once the ended session is gone from every lock.
   std::set<std::string> touched = held;
   touched.insert(waiting.begin(), waiting.end());
-  for (const std::string& key : touched)
-    grant_waiters(locks_.at(key), key, x.index, x.now);
+  if (defer_grants != nullptr) {
+    defer_grants->insert(touched.begin(), touched.end());
+  } else {
+    for (const std::string& key : touched)
+      grant_waiters(locks_.at(key), key, x.index, x.now);
+  }
   return {{"released", released}, {"resigned", resigned}};
 }
 
@@ -273,11 +278,16 @@ CommandResult LockState::expire_sessions(Ctx& x) {
   if (decided != x.term) return ok_result(x.index, x.c, {{"expired", expired}, {"stale", true}});
   auto it = x.c.args.find("ids");
   if (it != x.c.args.end() && it->is_array()) {
+    // Every named session leaves every lock before anyone is granted, so the
+    // entry grants nothing to a session it expires too.
+    std::set<std::string> to_grant;
     for (const json& j : *it) {
       if (!j.is_string() || sessions_.count(j.get<std::string>()) == 0) continue;
-      end_session(x, j.get<std::string>(), /*expired=*/true);
+      end_session(x, j.get<std::string>(), /*expired=*/true, &to_grant);
       expired.push_back(j);
     }
+    for (const std::string& key : to_grant)
+      grant_waiters(locks_.at(key), key, x.index, x.now);
   }
   return ok_result(x.index, x.c, {{"expired", expired}});
 }
@@ -412,6 +422,7 @@ CommandResult LockState::acquire(Ctx& x) {
       }
       w.deadline_ms = x.now + wait_ms;  // attach: same place, the new deadline
       if (kind == LockKind::kElection) w.value = str_arg(a, "value");
+      effects_.changed.insert(key);  // the stored record must carry the new deadline
       return ok_result(x.index, x.c, {{"queued", true}});
     }
   }

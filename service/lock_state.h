@@ -171,7 +171,9 @@ class LockState {
   CommandResult proclaim(Ctx& x);
   CommandResult sweep(Ctx& x);
 
-  nlohmann::json end_session(Ctx& x, const std::string& id, bool expired);
+  // With `defer_grants`, the locks to grant are added to it instead of granted.
+  nlohmann::json end_session(Ctx& x, const std::string& id, bool expired,
+                             std::set<std::string>* defer_grants = nullptr);
   void grant_waiters(LockRecord& l, const std::string& key, raft::Index index, std::int64_t now);
   bool admits(const LockRecord& l, LockMode mode) const;
   void touch_lock(LockRecord& l, const std::string& key, raft::Index index);
