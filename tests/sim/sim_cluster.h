@@ -135,6 +135,7 @@ class Cluster {
   const std::map<raft::Bytes, std::uint64_t>& acked_results() const { return acked_results_; }
   // The lock workload, or null when the run has none.
   LockWorkload* lock_workload() { return locks_.get(); }
+  const LockMutations& lock_mutations() const { return cfg_.lock_mutations; }
   std::uint64_t next_id() { return next_id_++; }
 
   bool tracing() const { return cfg_.trace != nullptr; }

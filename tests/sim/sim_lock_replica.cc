@@ -120,7 +120,9 @@ void LockReplica::check_after(const raft::Entry& e, const service::Command& c, L
     std::size_t exclusive = 0, shared = 0;
     for (const service::Holder& h : l.holders)
       (h.mode == LockMode::kExclusive ? exclusive : shared)++;
-    if (exclusive > l.limit || (exclusive > 0 && shared > 0) || (shared > 0 && l.limit != 1)) {
+    const bool election = l.kind == service::LockKind::kElection;
+    if (exclusive > l.limit || (exclusive > 0 && shared > 0) || (shared > 0 && l.limit != 1) ||
+        (election && l.holders.size() > 1)) {
       violate("lock-exclusion", cat(where, key, " has ", exclusive, " exclusive and ", shared,
                                     " shared holders with limit ", l.limit));
     }

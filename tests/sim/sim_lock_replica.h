@@ -13,7 +13,8 @@
 //   lock-state-invariants  LockState::check_invariants() holds
 //   lock-exclusion         no lock has more exclusive holders than its limit;
 //                          shared holders never sit beside an exclusive one,
-//                          and only on locks of limit 1
+//                          and only on locks of limit 1; an election has
+//                          at most one leader
 //   fencing                every grant's token is its entry's index and is
 //                          strictly greater than every earlier grant's token
 //                          of the same lock
@@ -48,6 +49,9 @@ struct LockMutations {
   // Replicas apply session.expire as if it came from the term it names,
   // i.e. without the term guard.
   bool expiry_ignores_term = false;
+  // Not a rule breaker but a probe of LockState: clients campaign with
+  // "mode": "shared", which the API never sends (LockState accepts it).
+  bool campaign_shared = false;
 };
 
 struct LockOutcome {

@@ -63,8 +63,11 @@ void LockWorkload::request(Cluster& c, Client& cl, const std::string& op, json a
   const TimeMs deadline = c.now() + static_cast<TimeMs>(args.value("wait_ms", std::int64_t{0}));
   const raft::Bytes data = service::encode_command(op, req, std::move(args));
   const std::uint64_t incarnation = n->incarnation();
+  if (!c.propose(at, data)) {  // refused at once (no leader): nothing was proposed
+    ++stats_.refused;
+    return;
+  }
   ++stats_.requests;
-  if (!c.propose(at, data)) return;  // refused at once (no leader): nothing was proposed
   pending_[req] = Pending{cl.id, at, incarnation, c.now(), op, kind, name, cl.session, main, deadline};
   if (main) cl.busy = true;
 }
@@ -133,8 +136,10 @@ void LockWorkload::client_action(Cluster& c, Client& cl) {
     case kMismatch: {
       std::string mode = "exclusive";
       if (l.rw && rng.chance(600)) mode = "shared";
+      if (c.lock_mutations().campaign_shared && std::string(l.kind) == "election") mode = "shared";
       std::int64_t limit = l.limit;
-      if (kind == kMismatch) limit += 1;
+      // Another limit than the lock's (campaigns have none: elections keep 1).
+      if (kind == kMismatch && std::string(l.kind) == "lock") limit += 1;
       const std::int64_t wait =
           kind == kTry ? 0 : static_cast<std::int64_t>(rng.between(20, 400));
       request(c, cl, "lock.acquire",

@@ -39,6 +39,7 @@ class SimNode;
 
 struct LockStats {
   std::uint64_t requests = 0;         // client commands proposed
+  std::uint64_t refused = 0;          // refused at once by the node (no leader)
   std::uint64_t answered = 0;         // client commands answered
   std::uint64_t sessions_created = 0;
   std::uint64_t keepalives = 0;       // delivered to a leader

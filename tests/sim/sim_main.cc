@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
 
   const auto started = std::chrono::steady_clock::now();  // for the summary only
   RunStats total;
-  std::uint64_t wl_requests = 0, wl_answered = 0, wl_sessions = 0, wl_keepalives = 0,
+  std::uint64_t wl_requests = 0, wl_refused = 0, wl_answered = 0, wl_sessions = 0, wl_keepalives = 0,
                 wl_expiry_proposals = 0, wl_sweeps = 0;
   std::uint64_t runs = 0, failures = 0;
   constexpr std::uint64_t kMaxReported = 20;
@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
     total.locks.stale_expiries += r.stats.locks.stale_expiries;
     total.locks.errors += r.stats.locks.errors;
     wl_requests += r.stats.lock_clients.requests;
+    wl_refused += r.stats.lock_clients.refused;
     wl_answered += r.stats.lock_clients.answered;
     wl_sessions += r.stats.lock_clients.sessions_created;
     wl_keepalives += r.stats.lock_clients.keepalives;
@@ -123,8 +124,8 @@ int main(int argc, char** argv) {
               << total.locks.errors << " answered with an error), " << total.locks.grants
               << " grants, " << total.locks.sessions_ended << " sessions ended ("
               << total.locks.sessions_expired << " expired), " << total.locks.stale_expiries
-              << " stale-term expiry entries; clients: " << wl_requests << " requests, "
-              << wl_answered << " answered, " << wl_sessions << " sessions created, "
+              << " stale-term expiry entries; clients: " << wl_requests << " requests proposed ("
+              << wl_refused << " more refused), " << wl_answered << " answered, " << wl_sessions << " sessions created, "
               << wl_keepalives << " keepalives delivered; leaders: " << wl_expiry_proposals
               << " expiry and " << wl_sweeps << " sweep proposals\n";
   }
