@@ -266,9 +266,9 @@ void Checker::on_lock_outcome(NodeId id, Index index, const LockOutcome& o) {
   }
   const LockRecordAt& rec = it->second;
   if (rec.result_hash != o.result_hash) {
-    fail("lock-replica-agreement", cat("node ", id, " answers the command at index ", index, " with ",
-                                       o.result, " but node ", rec.seen_on, " answered ",
-                                       rec.result));
+    fail("lock-replica-agreement",
+         cat("node ", id, " answers the command at index ", index, " with ", o.result, " but node ",
+             rec.seen_on, " answered ", rec.result));
   } else if (rec.state_hash != o.state_hash) {
     fail("lock-replica-agreement",
          cat("node ", id, " and node ", rec.seen_on, " hold different lock states after index ",

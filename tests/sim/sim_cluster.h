@@ -83,7 +83,7 @@ struct RunStats {
   std::uint64_t snapshots_restored = 0;  // state machines restored from a received snapshot
   std::uint64_t conf_changes = 0;        // committed membership changes
   TimeMs virtual_ms = 0;
-  LockTotals locks;   // the lock workload's history (first applications)
+  LockTotals locks;  // the lock workload's history (first applications)
   LockStats lock_clients;
 };
 

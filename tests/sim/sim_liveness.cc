@@ -69,8 +69,8 @@ bool Liveness::probe(Cluster& c) {
                 (!o || !o->command || o->result_hash != r->second)) {
               c.checker().fail("durability",
                                cat("command ", p, " acknowledged at index ", index,
-                                   " is answered differently by voter ", v, " after healing: ",
-                                   o ? o->result : std::string("(nothing)")));
+                                   " is answered differently by voter ", v,
+                                   " after healing: ", o ? o->result : std::string("(nothing)")));
               return true;
             }
           }

@@ -91,13 +91,14 @@ LockOutcome LockReplica::apply(const raft::Entry& e) {
   state_.take_effects();
 
   o.ok = r.ok;
-  o.result = json{{"index", r.index},
-                  {"req", r.req},
-                  {"ok", r.ok},
-                  {"error_code", r.error_code},
-                  {"error_message", r.error_message},
-                  {"body", r.body}}
-                 .dump();
+  o.result = json{
+      {"index", r.index},
+      {"req", r.req},
+      {"ok", r.ok},
+      {"error_code", r.error_code},
+      {"error_message", r.error_message},
+      {"body",
+       r.body}}.dump();
   o.result_hash = fnv1a(o.result);
   o.grants = std::move(fx.grants);
   for (const std::string& id : before) {
@@ -111,8 +112,8 @@ LockOutcome LockReplica::apply(const raft::Entry& e) {
 }
 
 void LockReplica::check_after(const raft::Entry& e, const service::Command& c, LockOutcome& o) {
-  const std::string where = cat("node ", node_, " at (", e.index, ", t", e.term, ") ", c.op, " ",
-                                c.req, ": ");
+  const std::string where =
+      cat("node ", node_, " at (", e.index, ", t", e.term, ") ", c.op, " ", c.req, ": ");
   if (const std::string bad = state_.check_invariants(); !bad.empty()) {
     violate("lock-state-invariants", where + bad);
   }
@@ -164,8 +165,10 @@ void LockReplica::check_after(const raft::Entry& e, const service::Command& c, L
                   std::find(it->begin(), it->end(), json(id)) != it->end();
     }
     if (!explained) {
-      violate("session-end", cat(where, "session ", id, " ended without a close or an expiry of it"
-                                 " in this entry's result: ", o.result));
+      violate("session-end", cat(where, "session ", id,
+                                 " ended without a close or an expiry of it"
+                                 " in this entry's result: ",
+                                 o.result));
     }
   }
 }

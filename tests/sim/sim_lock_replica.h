@@ -58,7 +58,7 @@ struct LockOutcome {
   bool command = false;  // the entry decoded as a command
   std::string op, req;
   bool ok = false;
-  std::string result;            // the CommandResult as JSON text (what a client gets)
+  std::string result;  // the CommandResult as JSON text (what a client gets)
   std::uint64_t result_hash = 0;
   std::uint64_t state_hash = 0;  // the whole LockState after the entry
   std::vector<service::LockEffects::Grant> grants;

@@ -49,8 +49,7 @@ void LockWorkload::start(Cluster& c) {
 }
 
 void LockWorkload::request(Cluster& c, Client& cl, const std::string& op, json args,
-                           const std::string& kind, const std::string& name, bool main,
-                           NodeId at) {
+                           const std::string& kind, const std::string& name, bool main, NodeId at) {
   if (at == raft::kNoNode) {
     const std::vector<NodeId> up = c.up_nodes();
     if (up.empty()) return;
@@ -68,7 +67,8 @@ void LockWorkload::request(Cluster& c, Client& cl, const std::string& op, json a
     return;
   }
   ++stats_.requests;
-  pending_[req] = Pending{cl.id, at, incarnation, c.now(), op, kind, name, cl.session, main, deadline};
+  pending_[req] =
+      Pending{cl.id, at, incarnation, c.now(), op, kind, name, cl.session, main, deadline};
   if (main) cl.busy = true;
 }
 
@@ -99,7 +99,8 @@ void LockWorkload::client_action(Cluster& c, Client& cl) {
     case Phase::kNone: {
       cl.session = cat("s", c.next_id());
       cl.ttl_ms = static_cast<std::int64_t>(rng.between(150, 600));
-      const std::int64_t delay = rng.chance(300) ? static_cast<std::int64_t>(rng.between(20, 150)) : 0;
+      const std::int64_t delay =
+          rng.chance(300) ? static_cast<std::int64_t>(rng.between(20, 150)) : 0;
       cl.phase = Phase::kCreating;
       request(c, cl, "session.create",
               {{"id", cl.session},
@@ -140,8 +141,7 @@ void LockWorkload::client_action(Cluster& c, Client& cl) {
       std::int64_t limit = l.limit;
       // Another limit than the lock's (campaigns have none: elections keep 1).
       if (kind == kMismatch && std::string(l.kind) == "lock") limit += 1;
-      const std::int64_t wait =
-          kind == kTry ? 0 : static_cast<std::int64_t>(rng.between(20, 400));
+      const std::int64_t wait = kind == kTry ? 0 : static_cast<std::int64_t>(rng.between(20, 400));
       request(c, cl, "lock.acquire",
               {{"kind", l.kind},
                {"name", l.name},
@@ -309,8 +309,7 @@ void LockWorkload::duties(Cluster& c) {
   // Keepalives to the current leader; waits past their deadline.
   const std::optional<NodeId> leader = c.leader();
   for (Client& cl : clients_) {
-    if (cl.phase == Phase::kLive &&
-        now >= cl.last_keepalive + static_cast<TimeMs>(cl.ttl_ms) / 3) {
+    if (cl.phase == Phase::kLive && now >= cl.last_keepalive + static_cast<TimeMs>(cl.ttl_ms) / 3) {
       cl.last_keepalive = now;
       if (leader && !c.network().drop(c.rng())) {
         SimNode* n = c.node(*leader);

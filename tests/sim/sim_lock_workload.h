@@ -38,11 +38,11 @@ class Cluster;
 class SimNode;
 
 struct LockStats {
-  std::uint64_t requests = 0;         // client commands proposed
-  std::uint64_t refused = 0;          // refused at once by the node (no leader)
-  std::uint64_t answered = 0;         // client commands answered
+  std::uint64_t requests = 0;  // client commands proposed
+  std::uint64_t refused = 0;   // refused at once by the node (no leader)
+  std::uint64_t answered = 0;  // client commands answered
   std::uint64_t sessions_created = 0;
-  std::uint64_t keepalives = 0;       // delivered to a leader
+  std::uint64_t keepalives = 0;  // delivered to a leader
   std::uint64_t expiry_proposals = 0;
   std::uint64_t sweep_proposals = 0;
 };
@@ -72,9 +72,9 @@ class LockWorkload {
     std::string session;
     std::int64_t ttl_ms = 0;
     TimeMs last_keepalive = 0, silent_since = 0;
-    bool busy = false;                    // a request other than a cancel is out
+    bool busy = false;                        // a request other than a cancel is out
     std::map<std::string, raft::Index> held;  // key -> token, as the client believes
-    std::map<std::string, Wait> waits;    // key -> its queued wait
+    std::map<std::string, Wait> waits;        // key -> its queued wait
   };
   struct Pending {
     int client = 0;
@@ -82,13 +82,13 @@ class LockWorkload {
     std::uint64_t incarnation = 0;
     TimeMs sent = 0;
     std::string op, kind, name, session;
-    bool main = true;   // occupies the client's request slot
+    bool main = true;     // occupies the client's request slot
     TimeMs deadline = 0;  // lock.acquire: when its wait would end
   };
   struct Duty {
     std::uint64_t incarnation = 0;
     raft::Term term = 0;
-    bool ready = false;  // the first entry of its term is applied here
+    bool ready = false;                      // the first entry of its term is applied here
     std::map<std::string, TimeMs> heard;     // session -> last keepalive (or grace start)
     std::map<std::string, TimeMs> proposed;  // session -> when its expiry was proposed
     TimeMs last_sweep = 0;

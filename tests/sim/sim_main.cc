@@ -57,8 +57,8 @@ int main(int argc, char** argv) {
 
   const auto started = std::chrono::steady_clock::now();  // for the summary only
   RunStats total;
-  std::uint64_t wl_requests = 0, wl_refused = 0, wl_answered = 0, wl_sessions = 0, wl_keepalives = 0,
-                wl_expiry_proposals = 0, wl_sweeps = 0;
+  std::uint64_t wl_requests = 0, wl_refused = 0, wl_answered = 0, wl_sessions = 0,
+                wl_keepalives = 0, wl_expiry_proposals = 0, wl_sweeps = 0;
   std::uint64_t runs = 0, failures = 0;
   constexpr std::uint64_t kMaxReported = 20;
   for (std::uint64_t seed = o.first_seed;; ++seed) {
@@ -125,9 +125,10 @@ int main(int argc, char** argv) {
               << " grants, " << total.locks.sessions_ended << " sessions ended ("
               << total.locks.sessions_expired << " expired), " << total.locks.stale_expiries
               << " stale-term expiry entries; clients: " << wl_requests << " requests proposed ("
-              << wl_refused << " more refused), " << wl_answered << " answered, " << wl_sessions << " sessions created, "
-              << wl_keepalives << " keepalives delivered; leaders: " << wl_expiry_proposals
-              << " expiry and " << wl_sweeps << " sweep proposals\n";
+              << wl_refused << " more refused), " << wl_answered << " answered, " << wl_sessions
+              << " sessions created, " << wl_keepalives
+              << " keepalives delivered; leaders: " << wl_expiry_proposals << " expiry and "
+              << wl_sweeps << " sweep proposals\n";
   }
   if (o.expect_failure) {
     if (failures == 0) {

@@ -114,8 +114,8 @@ Result<SimOptions> parse_options(int argc, const char* const* argv) {
       o.mutations = *m;
     }
     if (o.mutation.starts_with("lock_") && !o.locks) {
-      return Status(ErrorCode::kInvalidArgument, "--mutation " + o.mutation +
-                                                     " needs --workload locks");
+      return Status(ErrorCode::kInvalidArgument,
+                    "--mutation " + o.mutation + " needs --workload locks");
     }
   }
   o.expect_failure = vm.count("expect-failure") > 0;

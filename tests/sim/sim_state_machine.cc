@@ -34,7 +34,7 @@ Status corrupt(const std::string& what) {
 }  // namespace
 
 Result<StateMachine> StateMachine::from_image(const raft::Bytes& image, raft::NodeId node,
-                                             LockMutations m) {
+                                              LockMutations m) {
   StateMachine sm(node, m);
   if (image.empty()) return sm;
   std::size_t pos = 0;
