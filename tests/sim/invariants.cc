@@ -246,6 +246,33 @@ void Checker::on_restore(NodeId id, Index applied_before, const raft::Snapshot& 
   for (const AppliedEntry& e : sm.entries()) {
     check_applied(id, e);
     if (failed()) return;
+    const LockOutcome* o = sm.outcome(e.index);
+    if (o && o->command) on_lock_outcome(id, e.index, *o);
+    if (failed()) return;
+  }
+}
+
+void Checker::on_lock_outcome(NodeId id, Index index, const LockOutcome& o) {
+  const auto [it, fresh] =
+      lock_at_.emplace(index, LockRecordAt{o.result_hash, o.state_hash, id, o.result});
+  if (fresh) {
+    ++lock_totals_.commands;
+    lock_totals_.grants += o.grants.size();
+    lock_totals_.sessions_ended += o.ended.size();
+    if (o.op == "session.expire") lock_totals_.sessions_expired += o.ended.size();
+    if (o.stale_expiry) ++lock_totals_.stale_expiries;
+    if (!o.ok) ++lock_totals_.errors;
+    return;
+  }
+  const LockRecordAt& rec = it->second;
+  if (rec.result_hash != o.result_hash) {
+    fail("lock-replica-agreement",
+         cat("node ", id, " answers the command at index ", index, " with ", o.result, " but node ",
+             rec.seen_on, " answered ", rec.result));
+  } else if (rec.state_hash != o.state_hash) {
+    fail("lock-replica-agreement",
+         cat("node ", id, " and node ", rec.seen_on, " hold different lock states after index ",
+             index, " (", o.op, " ", o.req, ")"));
   }
 }
 

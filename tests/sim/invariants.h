@@ -44,6 +44,16 @@
 
 namespace raftlock::sim {
 
+// What the first application of each lock command did, cluster-wide.
+struct LockTotals {
+  std::uint64_t commands = 0;
+  std::uint64_t grants = 0;
+  std::uint64_t sessions_ended = 0;
+  std::uint64_t sessions_expired = 0;  // by a session.expire
+  std::uint64_t stale_expiries = 0;    // session.expire entries of another term than decided
+  std::uint64_t errors = 0;            // commands answered with an error
+};
+
 struct Failure {
   std::string invariant;
   std::string detail;
@@ -67,6 +77,11 @@ class Checker {
   // A read_index request with this (unique) context is being issued / was answered.
   void on_read_request(const raft::Bytes& context);
   void on_read_state(raft::NodeId id, const raft::ReadState& rs);
+  // Node `id` applied (or re-applied from an image) the command at `index`:
+  // every replica must answer it identically and reach the same lock state
+  // (lock-replica-agreement).
+  void on_lock_outcome(raft::NodeId id, raft::Index index, const LockOutcome& o);
+  const LockTotals& lock_totals() const { return lock_totals_; }
 
   bool failed() const { return failure_.has_value(); }
   const std::optional<Failure>& failure() const { return failure_; }
@@ -110,6 +125,13 @@ class Checker {
   std::vector<CommitRecord> committed_;               // [i - 1] for index i
   std::vector<std::optional<AppliedEntry>> applied_;  // [i - 1] for index i
   std::map<raft::Bytes, raft::Index> read_floors_;    // context -> commit index at request
+  struct LockRecordAt {
+    std::uint64_t result_hash = 0, state_hash = 0;
+    raft::NodeId seen_on = raft::kNoNode;
+    std::string result;
+  };
+  std::map<raft::Index, LockRecordAt> lock_at_;  // command entries, by index
+  LockTotals lock_totals_;
 };
 
 }  // namespace raftlock::sim

@@ -48,7 +48,8 @@ Cluster::Cluster(std::uint64_t seed, const RunConfig& cfg)
       steps_left_(cfg.steps),
       nemesis_(std::make_unique<Nemesis>()),
       workload_(std::make_unique<Workload>()),
-      liveness_(std::make_unique<Liveness>()) {}
+      liveness_(std::make_unique<Liveness>()),
+      locks_(cfg.locks ? std::make_unique<LockWorkload>() : nullptr) {}
 
 Cluster::~Cluster() = default;
 
@@ -76,6 +77,7 @@ RunResult Cluster::run() {
             params_.fsync_crash_per_mille, "/1000"));
   for (NodeId id : founders.voters) {
     nodes_.emplace(id, SimNode::founding(id, founders));
+    nodes_.at(id)->set_lock_mutations(cfg_.lock_mutations);
     restart(id);
   }
   queue_.push(rng_.between(1, 50), Event(EventKind::kNemesis));
@@ -103,6 +105,8 @@ RunResult Cluster::run() {
   stats_.virtual_ms = now_;
   stats_.elections = checker_.elections();
   stats_.proposals_acked = acked_.size();
+  stats_.locks = checker_.lock_totals();
+  if (locks_) stats_.lock_clients = locks_->stats();
   r.stats = stats_;
   return r;
 }
@@ -125,6 +129,7 @@ void Cluster::dispatch(Event& ev) {
       return;
     case EventKind::kClient:
       if (phase_ != Phase::kChaos) return;
+      if (locks_) locks_->duties(*this);
       workload_->act(*this);
       if (--steps_left_ <= 0) {
         queue_.push(now_, Event(EventKind::kHeal));
@@ -253,6 +258,7 @@ void Cluster::restart(NodeId id) {
   trace(cat("n", id, " START incarnation ", n->incarnation(), " from snapshot ",
             n->store().snapshot().meta.index, ", last index ", n->store().last_index(), ", term ",
             n->store().initial_state().hard_state.term));
+  check_lock_replica(*n);
   schedule_tick(*n, now_ + rng_.between(1, kTickMs));
   after_input(*n);
 }
@@ -260,6 +266,7 @@ void Cluster::restart(NodeId id) {
 void Cluster::add_node(NodeId id) {
   if (nodes_.count(id)) return;
   nodes_.emplace(id, SimNode::joining(id));
+  nodes_.at(id)->set_lock_mutations(cfg_.lock_mutations);
   restart(id);
 }
 

@@ -25,6 +25,7 @@
 #include "raft/types.h"
 #include "tests/sim/invariants.h"
 #include "tests/sim/sim_event_queue.h"
+#include "tests/sim/sim_lock_workload.h"
 #include "tests/sim/sim_network.h"
 #include "tests/sim/sim_node.h"
 #include "tests/sim/sim_rng.h"
@@ -33,6 +34,7 @@ namespace raftlock::sim {
 
 class Nemesis;
 class Workload;
+class LockWorkload;
 class Liveness;
 
 inline constexpr TimeMs kTickMs = 10;
@@ -50,6 +52,8 @@ struct RunConfig {
   int nodes = 0;    // 3 or 5; 0 lets the seed choose
   int steps = 300;  // workload actions in the chaos phase
   raft::Mutations mutations;
+  bool locks = false;             // the lock workload (sim_lock_workload.h)
+  LockMutations lock_mutations;   // test-only lock-layer rule breakers
   std::ostream* trace = nullptr;  // per-event trace when set
 };
 
@@ -79,6 +83,8 @@ struct RunStats {
   std::uint64_t snapshots_restored = 0;  // state machines restored from a received snapshot
   std::uint64_t conf_changes = 0;        // committed membership changes
   TimeMs virtual_ms = 0;
+  LockTotals locks;  // the lock workload's history (first applications)
+  LockStats lock_clients;
 };
 
 struct RunResult {
@@ -125,6 +131,11 @@ class Cluster {
   Status propose(raft::NodeId id, const raft::Bytes& data);
   // Acknowledged proposals: payload -> the index its proposer applied it at.
   const std::map<raft::Bytes, raft::Index>& acked_payloads() const { return acked_; }
+  // Acknowledged commands: payload -> hash of the result its proposer applied.
+  const std::map<raft::Bytes, std::uint64_t>& acked_results() const { return acked_results_; }
+  // The lock workload, or null when the run has none.
+  LockWorkload* lock_workload() { return locks_.get(); }
+  const LockMutations& lock_mutations() const { return cfg_.lock_mutations; }
   std::uint64_t next_id() { return next_id_++; }
 
   bool tracing() const { return cfg_.trace != nullptr; }
@@ -138,6 +149,8 @@ class Cluster {
   void on_heal();
   void send(raft::NodeId from, std::uint64_t incarnation, const raft::Message& m);
   void apply(SimNode& n, const raft::Entry& e);
+  // Reports the first violation the node's lock replica found, if any.
+  void check_lock_replica(SimNode& n);
   void schedule_tick(SimNode& n, TimeMs at);
   void maybe_depose_soon(SimNode& n, const raft::Ready& rd);
   void maybe_crash_during_write(SimNode& n, const raft::Ready& rd);
@@ -159,6 +172,7 @@ class Cluster {
   raft::NodeId max_id_ = 0;
   std::map<raft::Bytes, raft::NodeId> proposed_at_;  // payload -> node it was proposed at
   std::map<raft::Bytes, raft::Index> acked_;
+  std::map<raft::Bytes, std::uint64_t> acked_results_;
   std::set<raft::NodeId> to_retire_;  // removed by a committed conf change
   raft::Index last_conf_change_ = 1;  // highest conf change index counted (1: bootstrap)
   std::uint64_t next_id_ = 1;
@@ -167,6 +181,7 @@ class Cluster {
   std::unique_ptr<Nemesis> nemesis_;
   std::unique_ptr<Workload> workload_;
   std::unique_ptr<Liveness> liveness_;
+  std::unique_ptr<LockWorkload> locks_;
 };
 
 }  // namespace raftlock::sim

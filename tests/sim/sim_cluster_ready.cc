@@ -146,7 +146,7 @@ void Cluster::on_persisted(const Event& ev) {
 
   // 2. restore the state machine from a received snapshot
   if (rd.snapshot) {
-    Result<StateMachine> sm = StateMachine::from_image(rd.snapshot->data);
+    Result<StateMachine> sm = StateMachine::from_image(rd.snapshot->data, id, n->lock_mutations());
     if (!sm) {
       checker_.fail("state-machine-safety",
                     cat("node ", id, " receives a snapshot image that does not decode: ",
@@ -156,6 +156,8 @@ void Cluster::on_persisted(const Event& ev) {
     checker_.on_restore(id, n->sm().applied(), *rd.snapshot, *sm);
     n->sm() = std::move(sm).value();
     trace(cat("n", id, " restored state machine to ", n->sm().applied()));
+    check_lock_replica(*n);
+    if (checker_.failed()) return;
     ++stats_.snapshots_restored;
   }
   // 3. send, only now that the write is durable
@@ -177,14 +179,30 @@ void Cluster::on_persisted(const Event& ev) {
   after_input(*n);
 }
 
+void Cluster::check_lock_replica(SimNode& n) {
+  const LockReplica& r = n.sm().locks();
+  if (!r.violation().empty()) checker_.fail(r.violation_kind(), r.violation());
+}
+
 void Cluster::apply(SimNode& n, const raft::Entry& e) {
-  n.sm().apply(e);
+  const LockOutcome& o = n.sm().apply(e);
+  if (o.command) {
+    checker_.on_lock_outcome(n.id(), e.index, o);
+    check_lock_replica(n);
+    if (tracing()) {
+      trace(cat("n", n.id(), " lock ", e.index, ": ", o.result,
+                o.grants.empty() ? "" : cat(" +", o.grants.size(), " grant(s)"),
+                o.ended.empty() ? "" : cat(" ended ", o.ended.size(), " session(s)")));
+    }
+  }
   if (e.type == raft::EntryType::kNormal) {
     const auto it = proposed_at_.find(e.data);
     if (it != proposed_at_.end() && it->second == n.id() &&
         acked_.emplace(e.data, e.index).second) {
+      if (o.command) acked_results_.emplace(e.data, o.result_hash);
       trace(cat("n", n.id(), " ACK ", e.data, " at index ", e.index));
     }
+    if (o.command && locks_) locks_->on_applied(*this, n, e, o);
   } else if (e.type == raft::EntryType::kConfChange) {
     const Result<raft::ConfChangeEntry> cc = raft::decode_conf_change_entry(e.data);
     if (!cc) {

@@ -38,13 +38,16 @@ std::string describe(const raft::ConfState& c) {
   std::string out = "{";
   bool first = true;
   for (raft::NodeId v : c.voters) {
-    out += (first ? "" : ",") + std::to_string(v);
+    if (!first) out += ',';
+    out += std::to_string(v);
     first = false;
   }
   if (!c.learners.empty()) {
     out += " learners";
-    for (raft::NodeId l : c.learners)
-      out += " " + std::to_string(l);
+    for (raft::NodeId l : c.learners) {
+      out += ' ';
+      out += std::to_string(l);
+    }
   }
   return out + "}";
 }

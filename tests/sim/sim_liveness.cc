@@ -62,6 +62,17 @@ bool Liveness::probe(Cluster& c) {
                                                  v, " after healing"));
               return true;
             }
+            // An acknowledged command keeps the answer its client got.
+            const auto r = c.acked_results().find(p);
+            const LockOutcome* o = c.node(v)->sm().outcome(index);
+            if (index <= h_index && r != c.acked_results().end() &&
+                (!o || !o->command || o->result_hash != r->second)) {
+              c.checker().fail("durability",
+                               cat("command ", p, " acknowledged at index ", index,
+                                   " is answered differently by voter ", v,
+                                   " after healing: ", o ? o->result : std::string("(nothing)")));
+              return true;
+            }
           }
         }
         c.trace(cat("liveness: ", h, " applied on every voter of ", describe(st.conf)));

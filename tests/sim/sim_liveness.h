@@ -7,7 +7,8 @@
 //   - commit a fresh proposal "h<N>" and apply it on every voter of that
 //     configuration, and
 //   - hold every acknowledged proposal in the state machine of every voter
-//     (durability: an acknowledged write survives any crash pattern).
+//     (durability: an acknowledged write survives any crash pattern), and
+//     every acknowledged lock command there with the answer its client got.
 // The proposal is repeated if it is lost (e.g. dropped during a transfer).
 #pragma once
 

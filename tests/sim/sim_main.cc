@@ -34,6 +34,7 @@ std::string replay_command(const raftlock::sim::SimOptions& o, std::uint64_t see
   std::string cmd = cat("raft_sim --seed ", seed);
   if (o.nodes) cmd += cat(" --nodes ", o.nodes);
   if (o.steps != raftlock::sim::SimOptions{}.steps) cmd += cat(" --steps ", o.steps);
+  if (o.locks) cmd += " --workload locks";
   if (!o.mutation.empty()) cmd += " --mutation " + o.mutation;
   return cmd + " --trace";
 }
@@ -56,6 +57,8 @@ int main(int argc, char** argv) {
 
   const auto started = std::chrono::steady_clock::now();  // for the summary only
   RunStats total;
+  std::uint64_t wl_requests = 0, wl_refused = 0, wl_answered = 0, wl_sessions = 0,
+                wl_keepalives = 0, wl_expiry_proposals = 0, wl_sweeps = 0;
   std::uint64_t runs = 0, failures = 0;
   constexpr std::uint64_t kMaxReported = 20;
   for (std::uint64_t seed = o.first_seed;; ++seed) {
@@ -67,6 +70,8 @@ int main(int argc, char** argv) {
     rc.nodes = o.nodes;
     rc.steps = o.steps;
     rc.mutations = o.mutations;
+    rc.locks = o.locks;
+    rc.lock_mutations = o.lock_mutations;
     rc.trace = o.trace ? &std::cout : nullptr;
     Cluster cluster(seed, rc);
     const RunResult r = cluster.run();
@@ -79,6 +84,19 @@ int main(int argc, char** argv) {
     total.snapshots_restored += r.stats.snapshots_restored;
     total.conf_changes += r.stats.conf_changes;
     total.virtual_ms += r.stats.virtual_ms;
+    total.locks.commands += r.stats.locks.commands;
+    total.locks.grants += r.stats.locks.grants;
+    total.locks.sessions_ended += r.stats.locks.sessions_ended;
+    total.locks.sessions_expired += r.stats.locks.sessions_expired;
+    total.locks.stale_expiries += r.stats.locks.stale_expiries;
+    total.locks.errors += r.stats.locks.errors;
+    wl_requests += r.stats.lock_clients.requests;
+    wl_refused += r.stats.lock_clients.refused;
+    wl_answered += r.stats.lock_clients.answered;
+    wl_sessions += r.stats.lock_clients.sessions_created;
+    wl_keepalives += r.stats.lock_clients.keepalives;
+    wl_expiry_proposals += r.stats.lock_clients.expiry_proposals;
+    wl_sweeps += r.stats.lock_clients.sweep_proposals;
     if (r.failure) {
       if (++failures <= kMaxReported) {
         std::cout << "raft_sim: FAIL seed=" << seed << " invariant=" << r.failure->invariant
@@ -101,6 +119,17 @@ int main(int argc, char** argv) {
             << total.snapshots_restored << " snapshots restored, " << total.reads_served
             << " reads, " << total.virtual_ms / 1000 << " s virtual, " << elapsed_s
             << " s elapsed\n";
+  if (o.locks) {
+    std::cout << "raft_sim: locks: " << total.locks.commands << " commands applied ("
+              << total.locks.errors << " answered with an error), " << total.locks.grants
+              << " grants, " << total.locks.sessions_ended << " sessions ended ("
+              << total.locks.sessions_expired << " expired), " << total.locks.stale_expiries
+              << " stale-term expiry entries; clients: " << wl_requests << " requests proposed ("
+              << wl_refused << " more refused), " << wl_answered << " answered, " << wl_sessions
+              << " sessions created, " << wl_keepalives
+              << " keepalives delivered; leaders: " << wl_expiry_proposals << " expiry and "
+              << wl_sweeps << " sweep proposals\n";
+  }
   if (o.expect_failure) {
     if (failures == 0) {
       std::cout << "raft_sim: expected a failure (mutation " << o.mutation

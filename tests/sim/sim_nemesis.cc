@@ -28,8 +28,10 @@ void shuffle(Rng& rng, std::vector<NodeId>& v) {
 
 std::string show(const std::set<NodeId>& s) {
   std::string out = "{";
-  for (NodeId id : s)
-    out += (out.size() > 1 ? "," : "") + std::to_string(id);
+  for (NodeId id : s) {
+    if (out.size() > 1) out += ',';
+    out += std::to_string(id);
+  }
   return out + "}";
 }
 

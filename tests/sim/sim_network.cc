@@ -17,7 +17,10 @@ std::string Network::describe() const {
   if (blocked_.empty()) return "fully connected";
   std::string out = "blocked";
   for (const auto& [from, to] : blocked_) {
-    out += " " + std::to_string(from) + ">" + std::to_string(to);
+    out += ' ';
+    out += std::to_string(from);
+    out += '>';
+    out += std::to_string(to);
   }
   return out;
 }

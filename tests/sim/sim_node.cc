@@ -21,7 +21,7 @@ std::unique_ptr<SimNode> SimNode::joining(raft::NodeId id) {
 Status SimNode::start(raft::Config cfg) {
   RAFTLOCK_ASSERT(!up() && !retired_);
   const raft::Snapshot snap = store_.snapshot();
-  Result<StateMachine> sm = StateMachine::from_image(snap.data);
+  Result<StateMachine> sm = StateMachine::from_image(snap.data, id_, lock_mutations_);
   if (!sm) return sm.status();
   if (sm->applied() != snap.meta.index) {
     return Status(ErrorCode::kCorruption,
@@ -40,7 +40,7 @@ Status SimNode::start(raft::Config cfg) {
 void SimNode::crash() {
   RAFTLOCK_ASSERT(up());
   core_.reset();
-  sm_ = StateMachine();
+  sm_ = StateMachine(id_, lock_mutations_);
   pending_.reset();
 }
 

@@ -43,6 +43,9 @@ class SimNode {
   void crash();
   // The node was removed from the configuration: it stops for good.
   void retire();
+  // Test-only rule breakers for this node's lock replica (every incarnation).
+  void set_lock_mutations(LockMutations m) { lock_mutations_ = m; }
+  LockMutations lock_mutations() const { return lock_mutations_; }
 
   // REQUIRES: up().
   raft::Core& core() { return *core_; }
@@ -68,6 +71,7 @@ class SimNode {
   std::optional<raft::Ready> pending_;
   std::uint64_t incarnation_ = 0;
   bool retired_ = false;
+  LockMutations lock_mutations_;
 };
 
 }  // namespace raftlock::sim

@@ -55,7 +55,10 @@ Result<SimOptions> parse_options(int argc, const char* const* argv) {
       "seeds", po::value<std::string>(), "run seeds A:B (inclusive)")(
       "nodes", po::value<int>(), "cluster size, 3 or 5 (default: chosen per seed)")(
       "steps", po::value<int>(), "workload actions before healing (default 300)")(
-      "mutation", po::value<std::string>(), "break a Raft rule on purpose (config.h Mutations)")(
+      "workload", po::value<std::string>(), "raft (default) or locks: add lock clients")(
+      "mutation", po::value<std::string>(),
+      "break a rule on purpose: config.h Mutations, or lock_replica_skips_entry, "
+      "lock_expiry_ignores_term, lock_campaign_shared")(
       "expect-failure", "exit 0 iff some seed fails")("trace", "print a per-event trace");
   po::variables_map vm;
   try {
@@ -90,11 +93,30 @@ Result<SimOptions> parse_options(int argc, const char* const* argv) {
       return Status(ErrorCode::kInvalidArgument, "--steps: want 1..1000000");
     }
   }
+  if (vm.count("workload")) {
+    const std::string w = vm["workload"].as<std::string>();
+    if (w != "raft" && w != "locks") {
+      return Status(ErrorCode::kInvalidArgument, "--workload: want raft or locks");
+    }
+    o.locks = w == "locks";
+  }
   if (vm.count("mutation")) {
     o.mutation = vm["mutation"].as<std::string>();
-    Result<raft::Mutations> m = mutation_by_name(o.mutation);
-    if (!m) return m.status();
-    o.mutations = *m;
+    if (o.mutation == "lock_replica_skips_entry") {
+      o.lock_mutations.replica_skips_entry = true;
+    } else if (o.mutation == "lock_expiry_ignores_term") {
+      o.lock_mutations.expiry_ignores_term = true;
+    } else if (o.mutation == "lock_campaign_shared") {
+      o.lock_mutations.campaign_shared = true;
+    } else {
+      Result<raft::Mutations> m = mutation_by_name(o.mutation);
+      if (!m) return m.status();
+      o.mutations = *m;
+    }
+    if (o.mutation.starts_with("lock_") && !o.locks) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "--mutation " + o.mutation + " needs --workload locks");
+    }
   }
   o.expect_failure = vm.count("expect-failure") > 0;
   o.trace = vm.count("trace") > 0;

@@ -4,7 +4,9 @@
 //   raft_sim --seeds A:B             seeds A..B inclusive
 //   --nodes 3|5                      cluster size (default: chosen by each seed)
 //   --steps N                        workload actions before healing (default 300)
-//   --mutation NAME                  break a Raft rule in every Core (config.h)
+//   --workload raft|locks            add lock clients and leader duties (default raft)
+//   --mutation NAME                  break a Raft rule in every Core (config.h), or
+//                                    a lock rule in the replicas (lock_*, sim_lock_replica.h)
 //   --expect-failure                 exit 0 iff some seed fails (proves a check bites)
 #pragma once
 
@@ -13,6 +15,7 @@
 
 #include "raft/config.h"
 #include "raft/result.h"
+#include "tests/sim/sim_lock_replica.h"
 
 namespace raftlock::sim {
 
@@ -23,6 +26,8 @@ struct SimOptions {
   int steps = 300;
   std::string mutation;  // "" for none
   raft::Mutations mutations;
+  bool locks = false;  // --workload locks
+  LockMutations lock_mutations;
   bool expect_failure = false;
   bool trace = false;
   bool help = false;

@@ -7,7 +7,9 @@
 namespace raftlock::sim {
 
 // Image format (test-only, never stored on a real disk): u64 entry count, then
-// per entry u64 index, u64 term, u8 type, u32 data length, data. Big-endian.
+// per entry u64 index, u64 term, u8 type, u32 data length, data; then, if the
+// lock replica holds anything, u32 length and its serialized state (JSON).
+// Big-endian.
 namespace {
 
 template <typename T>
@@ -31,8 +33,9 @@ Status corrupt(const std::string& what) {
 
 }  // namespace
 
-Result<StateMachine> StateMachine::from_image(const raft::Bytes& image) {
-  StateMachine sm;
+Result<StateMachine> StateMachine::from_image(const raft::Bytes& image, raft::NodeId node,
+                                              LockMutations m) {
+  StateMachine sm(node, m);
   if (image.empty()) return sm;
   std::size_t pos = 0;
   std::uint64_t count = 0;
@@ -58,13 +61,23 @@ Result<StateMachine> StateMachine::from_image(const raft::Bytes& image) {
     pos += len;
     sm.apply(e);
   }
-  if (pos != image.size()) return corrupt("trailing bytes");
+  std::string lock_image;
+  if (pos != image.size()) {
+    std::uint32_t len = 0;
+    if (!get(image, &pos, &len) || image.size() - pos != len) return corrupt("trailing bytes");
+    lock_image.assign(image, pos, len);
+  }
+  if (Status s = sm.locks_.load_and_compare(lock_image); !s) {
+    return corrupt(s.message());
+  }
   return sm;
 }
 
-void StateMachine::apply(const raft::Entry& e) {
+const LockOutcome& StateMachine::apply(const raft::Entry& e) {
   entries_.push_back(AppliedEntry{e.index, e.term, e.type, e.data});
   if (e.type == raft::EntryType::kNormal) payloads_.emplace(e.data, e.index);
+  outcomes_.push_back(locks_.apply(e));
+  return outcomes_.back();
 }
 
 raft::Bytes StateMachine::image() const {
@@ -76,6 +89,11 @@ raft::Bytes StateMachine::image() const {
     put<std::uint8_t>(out, static_cast<std::uint8_t>(e.type));
     put<std::uint32_t>(out, static_cast<std::uint32_t>(e.data.size()));
     out.append(e.data);
+  }
+  const std::string lock_image = locks_.image();
+  if (!lock_image.empty()) {
+    put<std::uint32_t>(out, static_cast<std::uint32_t>(lock_image.size()));
+    out.append(lock_image);
   }
   return out;
 }

@@ -16,6 +16,11 @@ inline constexpr raft::Index kPromoteLag = 3;
 inline constexpr std::size_t kMinVoters = 3;
 
 void Workload::act(Cluster& c) {
+  // With the lock workload, most steps are a lock client's action.
+  if (LockWorkload* locks = c.lock_workload(); locks && c.rng().chance(650)) {
+    locks->act(c);
+    return;
+  }
   enum Kind { kPropose, kBurst, kRead, kCompact, kTransfer, kMembership, kCampaign };
   static constexpr int kWeights[] = {55, 8, 8, 8, 4, 10, 2};
   int total = 0;

@@ -5,7 +5,8 @@
 // read_index at a random node, a log compaction at a random node, a leadership
 // transfer, a membership change (add a learner from the spare ids, promote it
 // to voter once it has caught up, remove a voter or learner while keeping at
-// least three voters), or a forced campaign.
+// least three voters), or a forced campaign. With `--workload locks`, 65% of
+// the steps are instead a lock client's action (sim_lock_workload.h).
 #pragma once
 
 namespace raftlock::sim {
