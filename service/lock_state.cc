@@ -386,7 +386,8 @@ CommandResult LockState::acquire(Ctx& x) {
   const std::int64_t limit_arg = int_arg(a, "limit", 1);
   const std::int64_t wait_ms = int_arg(a, "wait_ms", 0);
   if (name.empty() || limit_arg < 1 || limit_arg > 1000000 || wait_ms < 0 ||
-      (mode == LockMode::kShared && limit_arg != 1)) {
+      (mode == LockMode::kShared && limit_arg != 1) ||
+      (kind == LockKind::kElection && (mode != LockMode::kExclusive || limit_arg != 1))) {
     return fail(x.index, x.c, "invalid_argument", "malformed acquire");
   }
   const auto limit = static_cast<std::uint32_t>(limit_arg);
@@ -678,6 +679,8 @@ std::string LockState::check_invariants() const {
     if (exclusive > 0 && exclusive != l.holders.size())
       return key + " mixes shared and exclusive holders";
     if (l.limit > 1 && exclusive != l.holders.size()) return key + " semaphore with shared holder";
+    if (l.kind == LockKind::kElection && (l.holders.size() > 1 || l.limit != 1))
+      return key + " election with more than one leader";
     std::set<std::string> seen;
     for (const Holder& h : l.holders)
       if (!seen.insert(h.session).second) return key + " holds twice for " + h.session;
