@@ -169,7 +169,7 @@ void LockState::grant_waiters(LockRecord& l, const std::string& key, Index index
   // lock delay.
   while (l.delay_until_ms == 0 && !l.waiters.empty() && admits(l, l.waiters.front().mode)) {
     Waiter w = std::move(l.waiters.front());
-    l.waiters.pop_front();
+    l.waiters.erase(l.waiters.begin());
     l.holders.push_back(Holder{w.session, index, w.mode, w.value});
     SessionRecord& s = sessions_.at(w.session);
     s.waiting.erase(key);

@@ -51,7 +51,9 @@ struct LockRecord {
   std::string name;
   std::uint32_t limit = 1;
   std::vector<Holder> holders;  // in grant order
-  std::deque<Waiter> waiters;   // FIFO
+  // FIFO. A vector, not a deque: libstdc++'s deque allocates ~600 bytes even
+  // when empty, and most locks have no waiters.
+  std::vector<Waiter> waiters;
   raft::Index modify_index = 0;
   std::int64_t delay_until_ms = 0;  // lock delay after an expiry; 0 = none
   bool counted = false;             // LockState's bookkeeping: counted as active

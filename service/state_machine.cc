@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "raft/assert.h"
+#include "service/sm_image.h"
 
 namespace raftlock::service {
 
@@ -320,57 +321,9 @@ std::vector<Member> SqliteStateMachine::members() const {
 }
 
 raft::Bytes SqliteStateMachine::build_image(storage::Database& db, Index applied) {
-  json img;
-  img["applied"] = applied;
-  img["members"] = json::array();
-  for (const Member& m : read_members(db)) {
-    img["members"].push_back(
-        {{"id", m.id}, {"peer", m.peer}, {"http", m.http}, {"voter", m.voter}});
-  }
-  img["sessions"] = json::array();
-  {
-    auto st = db.prepare(
-        "SELECT id, name, ttl_ms, lock_delay_ms, create_index, modify_index FROM sm_sessions "
-        "ORDER BY id");
-    must(st.status(), "prepare sessions");
-    storage::Statement& q = st.value();
-    while (true) {
-      auto row = q.step();
-      must(row.status(), "read sessions");
-      if (!*row) break;
-      img["sessions"].push_back({{"id", q.column_text(0)},
-                                 {"name", q.column_text(1)},
-                                 {"ttl_ms", q.column_int64(2)},
-                                 {"lock_delay_ms", q.column_int64(3)},
-                                 {"create_index", q.column_uint64(4)},
-                                 {"modify_index", q.column_uint64(5)}});
-    }
-  }
-  img["locks"] = json::array();
-  {
-    auto st = db.prepare("SELECT key, data FROM sm_locks ORDER BY key");
-    must(st.status(), "prepare locks");
-    storage::Statement& q = st.value();
-    while (true) {
-      auto row = q.step();
-      must(row.status(), "read locks");
-      if (!*row) break;
-      img["locks"].push_back({q.column_text(0), q.column_text(1)});
-    }
-  }
-  img["requests"] = json::array();
-  {
-    auto st = db.prepare("SELECT req, applied_index, result FROM sm_requests ORDER BY req");
-    must(st.status(), "prepare requests");
-    storage::Statement& q = st.value();
-    while (true) {
-      auto row = q.step();
-      must(row.status(), "read requests");
-      if (!*row) break;
-      img["requests"].push_back({q.column_text(0), q.column_uint64(1), q.column_text(2)});
-    }
-  }
-  return img.dump();
+  raft::Bytes image = build_sm_image(db, applied);
+  RAFTLOCK_ASSERT_MSG(!image.empty(), "cannot read the state machine tables for a snapshot");
+  return image;
 }
 
 raft::Bytes SqliteStateMachine::snapshot_image() {
@@ -411,64 +364,8 @@ SqliteStateMachine::~SqliteStateMachine() {
 }
 
 void SqliteStateMachine::restore(const raft::Snapshot& snapshot) {
-  json img = json::parse(snapshot.data, nullptr, false);
-  RAFTLOCK_ASSERT_MSG(img.is_object(), "snapshot image is not a state machine image");
   check(db_->begin(storage::TransactionMode::kImmediate), "begin restore");
-  check(db_->exec("DELETE FROM sm_members; DELETE FROM sm_sessions; DELETE FROM sm_requests; "
-                  "DELETE FROM sm_locks;"),
-        "clear");
-  if (img.contains("locks")) {
-    for (const json& l : img["locks"]) {
-      const std::string key = l[0].get<std::string>();
-      const std::string data = l[1].get<std::string>();
-      auto st = db_->prepare("INSERT INTO sm_locks (key, data) VALUES (?1, ?2)");
-      check(st.status(), "prepare");
-      check(st.value().bind_text(1, key), "bind");
-      check(st.value().bind_text(2, data), "bind");
-      check(st.value().run(), "restore lock");
-    }
-  }
-  if (img.contains("requests")) {
-    for (const json& q : img["requests"]) {
-      const std::string req = q[0].get<std::string>();
-      const std::string result = q[2].get<std::string>();
-      auto st =
-          db_->prepare("INSERT INTO sm_requests (req, applied_index, result) VALUES (?1, ?2, ?3)");
-      check(st.status(), "prepare");
-      check(st.value().bind_text(1, req), "bind");
-      check(st.value().bind_uint64(2, q[1].get<Index>()), "bind");
-      check(st.value().bind_text(3, result), "bind");
-      check(st.value().run(), "restore request");
-    }
-  }
-  for (const json& m : img["members"]) {
-    // bind_text does not copy: the strings must outlive run().
-    const std::string peer = m["peer"].get<std::string>();
-    const std::string http = m["http"].get<std::string>();
-    auto st =
-        db_->prepare("INSERT INTO sm_members (id, peer, http, voter) VALUES (?1, ?2, ?3, ?4)");
-    check(st.status(), "prepare");
-    check(st.value().bind_uint64(1, m["id"].get<raft::NodeId>()), "bind");
-    check(st.value().bind_text(2, peer), "bind");
-    check(st.value().bind_text(3, http), "bind");
-    check(st.value().bind_int64(4, m["voter"].get<bool>() ? 1 : 0), "bind");
-    check(st.value().run(), "restore member");
-  }
-  for (const json& s : img["sessions"]) {
-    const std::string id = s["id"].get<std::string>();
-    const std::string name = s["name"].get<std::string>();
-    auto st = db_->prepare(
-        "INSERT INTO sm_sessions (id, name, ttl_ms, lock_delay_ms, create_index, modify_index) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    check(st.status(), "prepare");
-    check(st.value().bind_text(1, id), "bind");
-    check(st.value().bind_text(2, name), "bind");
-    check(st.value().bind_int64(3, s["ttl_ms"].get<std::int64_t>()), "bind");
-    check(st.value().bind_int64(4, s["lock_delay_ms"].get<std::int64_t>()), "bind");
-    check(st.value().bind_uint64(5, s["create_index"].get<Index>()), "bind");
-    check(st.value().bind_uint64(6, s["modify_index"].get<Index>()), "bind");
-    check(st.value().run(), "restore session");
-  }
+  check(restore_sm_image(*db_, snapshot.data), "restore snapshot image");
   applied_ = snapshot.meta.index;
   ++members_version_;
   store_applied_index();

@@ -61,7 +61,8 @@ CREATE TABLE sm_sessions (
 ) STRICT;
 )sql";
 
-// Version 3: locks and elections (service/lock_state.h). One row per lock or
+// Version 3: locks and elections (service/lock_state.h), and an index for
+// pruning sm_requests. One row per lock or
 // election, its holders and FIFO waiters encoded in `data` (JSON, see
 // LockState::encode_lock); a session's holds and waits are derived from them.
 constexpr std::string_view kLocksV3 = R"sql(
@@ -69,6 +70,8 @@ CREATE TABLE sm_locks (
   key  TEXT PRIMARY KEY,  -- 'l/<name>' or 'e/<name>'
   data TEXT NOT NULL
 ) STRICT;
+-- Pruning the request window deletes by index on every applied batch.
+CREATE INDEX sm_requests_by_index ON sm_requests (applied_index);
 )sql";
 
 constexpr Migration kNodeMigrations[] = {
