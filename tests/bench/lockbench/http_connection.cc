@@ -21,6 +21,11 @@ tcp::endpoint resolve_loopback(const Endpoint& e) {
 
 }  // namespace
 
+void HttpConnection::fail(const boost::system::system_error& e, std::string_view target) const {
+  const auto code = timed_out_ ? make_error_code(asio::error::timed_out) : e.code();
+  throw boost::system::system_error(code, endpoint_.text() + std::string(target));
+}
+
 HttpConnection::HttpConnection(asio::any_io_executor ex, const Endpoint& endpoint)
     : endpoint_(endpoint), address_(resolve_loopback(endpoint)), socket_(ex), timer_(ex) {}
 
@@ -69,16 +74,14 @@ asio::awaitable<HttpResponse> HttpConnection::request(http::verb method, std::st
       ++connects_;
     }
     co_await http::async_write(socket_, req, asio::use_awaitable);
-  } catch (const boost::system::system_error&) {
-    if (timed_out_) throw boost::system::system_error(asio::error::timed_out);
-    throw;
+  } catch (const boost::system::system_error& e) {
+    fail(e, target);
   }
   http::response<http::string_body> res;
   try {
     co_await http::async_read(socket_, buffer_, res, asio::use_awaitable);
-  } catch (const boost::system::system_error&) {
-    if (timed_out_) throw boost::system::system_error(asio::error::timed_out);
-    throw;
+  } catch (const boost::system::system_error& e) {
+    fail(e, target);
   }
   cleanup.close = !res.keep_alive();
   co_return HttpResponse{.status = res.result_int(), .body = std::move(res.body())};

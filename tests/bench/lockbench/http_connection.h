@@ -42,6 +42,10 @@ class HttpConnection {
   std::uint64_t connects() const { return connects_; }
 
  private:
+  // Rethrows a transport error naming the endpoint and target (and as a
+  // timeout if the request's timer fired).
+  [[noreturn]] void fail(const boost::system::system_error& e, std::string_view target) const;
+
   Endpoint endpoint_;
   boost::asio::ip::tcp::endpoint address_;
   // A plain socket and one timer per request (not Beast's tcp_stream, which
