@@ -162,7 +162,10 @@ memory_scenario() {
   rss=$(rss_of "$pid")
   t_kill=$(date +%s%N)
   kill -KILL "$pid"
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
+  # gone, or a zombie nobody reaped yet (its sockets and files are closed)
+  while kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; do
+    sleep 0.01
+  done
   local initial="1=127.0.0.1:$peer_port,2=127.0.0.1:$((peer_port + 1)),3=127.0.0.1:$((peer_port + 2))"
   t0=$(date +%s%N)
   "$RAFTLOCKD" --id "$victim" --data-dir "$d" \
