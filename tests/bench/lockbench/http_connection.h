@@ -1,0 +1,61 @@
+// One keep-alive HTTP/1.1 client connection driven by C++20 coroutines on the
+// caller's (single-threaded) executor. Not safe for concurrent requests: each
+// worker owns one and issues one request at a time, as a real lock client does.
+#pragma once
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "options.h"
+
+namespace raftlock::bench {
+
+struct HttpResponse {
+  unsigned status = 0;
+  std::string body;
+};
+
+class HttpConnection {
+ public:
+  HttpConnection(boost::asio::any_io_executor ex, const Endpoint& endpoint);
+
+  // Sends one request and reads its answer, (re)connecting first if the
+  // connection is closed. Throws boost::system::system_error on transport
+  // errors and on timeout; the connection is closed then and the next request
+  // reconnects. A response without keep-alive closes the connection too.
+  boost::asio::awaitable<HttpResponse> request(boost::beast::http::verb method,
+                                               std::string_view target, std::string body,
+                                               std::chrono::milliseconds timeout);
+
+  void close();
+  const Endpoint& endpoint() const { return endpoint_; }
+  std::uint64_t connects() const { return connects_; }
+
+ private:
+  // Rethrows a transport error naming the endpoint and target (and as a
+  // timeout if the request's timer fired).
+  [[noreturn]] void fail(const boost::system::system_error& e, std::string_view target) const;
+
+  Endpoint endpoint_;
+  boost::asio::ip::tcp::endpoint address_;
+  // A plain socket and one timer per request (not Beast's tcp_stream, which
+  // re-arms a timer for every read and write: measurable client CPU here).
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer timer_;
+  boost::beast::flat_buffer buffer_;
+  bool open_ = false;
+  bool timed_out_ = false;
+  std::uint64_t connects_ = 0;
+};
+
+}  // namespace raftlock::bench
