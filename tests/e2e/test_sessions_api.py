@@ -41,6 +41,14 @@ class SessionsApi(ApiTestCase):
             b = self.ok(self.call(node, "POST", "/v1/sessions/%s/keepalive" % sid), what="keepalive via %r" % node)
             self.assertEqual((b["session"], b["ttl_ms"]), (sid, 5000), b)
             self.assertTrue(0 < b["remaining_ms"] <= 5000, b)
+        # Keepalives do not change the session's modify_index: a blocking GET ignores them.
+        m = self.get_session(self.follower(), sid)["modify_index"]
+        watch = self.pending(self.follower(), "GET", "/v1/sessions/%s?index=%d&wait_ms=1000" % (sid, m))
+        for node in (self.leader(), self.follower(1)):
+            self.ok(self.call(node, "POST", "/v1/sessions/%s/keepalive" % sid))
+        st, _, b = self.finished(watch, 5)
+        self.assertGreaterEqual(watch.elapsed, 0.9, "the blocking GET returned on a keepalive: %s" % b)
+        self.assertEqual((st, b["modify_index"]), (200, m), b)
         for node in (self.leader(), self.follower()):
             for bad in ["00000000deadbeef", "xyz", "DEADBEEF00000000", "0" * 17]:
                 self.assert_error(self.call(node, "POST", "/v1/sessions/%s/keepalive" % bad), 404,
