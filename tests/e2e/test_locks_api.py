@@ -3,6 +3,9 @@
 and through followers (which forward writes and answer from their own applied
 state)."""
 
+import http.client
+import json
+import threading
 import time
 
 import harness
@@ -207,6 +210,37 @@ class LocksApi(ApiTestCase):
         self.assertFalse(pc.done())
         self.ok(self.release(self.leader(), lock, b))
         self.assertEqual(self.ok(self.finished(pc))["session"], c)
+
+    def test_blocking_requests_on_a_keep_alive_connection(self):
+        # Clients reuse connections: a wait, then a blocking GET, then a plain GET on one connection.
+        lock = self.name()
+        a, b = self.new_session(), self.new_session()
+        node = self.follower()
+        conn = http.client.HTTPConnection("127.0.0.1", node.http_port, timeout=20)
+
+        def request(method, path, body=None):
+            conn.request(method, path, body=json.dumps(body) if body is not None else None)
+            r = conn.getresponse()
+            return r.status, json.loads(r.read())
+
+        def later(fn):
+            th = threading.Timer(0.5, fn)
+            th.start()
+            return th
+        try:
+            self.ok(self.acquire(self.leader(), lock, a))
+            th = later(lambda: self.release(self.leader(), lock, a))
+            st, g = request("POST", "/v1/locks/%s/acquire" % lock, {"session": b, "wait_ms": 10000})
+            th.join()
+            self.assertEqual((st, g.get("session")), (200, b), g)
+            th = later(lambda: self.release(self.leader(), lock, b))
+            st, got = request("GET", "/v1/locks/%s?index=%d&wait_ms=10000" % (lock, g["fencing_token"]))
+            th.join()
+            self.assertEqual((st, got["holders"]), (200, []), got)
+            st, got = request("GET", "/v1/locks/" + lock)
+            self.assertEqual((st, got["holders"]), (200, []), got)
+        finally:
+            conn.close()
 
     def test_wait_timeout(self):
         lock = self.name()
