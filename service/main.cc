@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
+#include <malloc.h>
 
 #include "service/daemon.h"
 #include "service/options.h"
@@ -21,6 +22,11 @@ int main(int argc, char** argv) {
     std::printf("usage: raftlockd [options]\n%s", help_text.c_str());
     return 0;
   }
+  // Buffers of 256 KiB and more (snapshot images, their chunks, large
+  // batches) come from mmap and go back to the system when freed. glibc would
+  // otherwise raise this threshold after the first large free and keep such
+  // transient peaks in the heap for good.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   boost::asio::io_context io(1);
   auto daemon = service::Daemon::create(io, *opts);
   if (!daemon) {
