@@ -69,7 +69,9 @@ void Core::reset(Term term) {
     prs_.emplace(v, Progress(log_.last_index() + 1, cfg_.max_inflight_msgs, false));
   for (NodeId l : c.learners)
     prs_.emplace(l, Progress(log_.last_index() + 1, cfg_.max_inflight_msgs, true));
-  if (auto it = prs_.find(id_); it != prs_.end()) it->second.match = log_.last_index();
+  // The leader's own entry in the quorum counts what its log holds durably
+  // (T§10.2.1): advance() moves it as the driver's writes complete.
+  if (auto it = prs_.find(id_); it != prs_.end()) it->second.match = log_.stable_last_index();
 }
 
 void Core::become_follower(Term term, NodeId leader) {
@@ -346,6 +348,9 @@ Ready Core::ready() {
   }
   if (hard_state() != prev_hard_state_) {
     rd.hard_state = hard_state();
+    // Then no message may leave before the write is durable (ready.h).
+    rd.term_or_vote_changes =
+        rd.hard_state->term != prev_hard_state_.term || rd.hard_state->vote != prev_hard_state_.vote;
     prev_hard_state_ = hard_state();
   }
   rd.snapshot = log_.next_unstable_snapshot();
@@ -371,6 +376,14 @@ void Core::advance(const Ready& rd) {
   if (!rd.entries.empty()) log_.stable_to(rd.entries.back().index, rd.entries.back().term);
   if (!rd.committed_entries.empty()) log_.applied_to(rd.committed_entries.back().index);
   if (rd.compact) forget_conf_before(rd.compact->meta.index);
+  if ((rd.snapshot || !rd.entries.empty()) && role_ == Role::kLeader) {
+    // The leader's own acknowledgement: its write is durable now (T§10.2.1).
+    auto it = prs_.find(id_);
+    if (it != prs_.end() && it->second.maybe_update(log_.stable_last_index()) && maybe_commit() &&
+        role_ == Role::kLeader) {
+      bcast_append();  // spread the new commit index
+    }
+  }
 }
 
 CoreStatus Core::status() const {

@@ -101,6 +101,15 @@ void Node::step(const Message& m) {
 void Node::process() {
   while (core_.has_ready()) {
     Ready rd = core_.ready();
+    // 0. What depends on nothing this write makes durable leaves first, so the
+    // followers write their logs while the leader writes its own (ready.h).
+    std::vector<bool> sent(rd.messages.size(), false);
+    for (std::size_t k = 0; k < rd.messages.size(); ++k) {
+      if (rd.may_send_before_write(rd.messages[k])) {
+        transport_.send(rd.messages[k]);
+        sent[k] = true;
+      }
+    }
     // 1. Persist: durable before anything that depends on it leaves this node.
     StorageWrite w = rd.storage_write();
     if (w.hard_state && w.entries.empty() && !w.install_snapshot && !w.compact &&
@@ -116,9 +125,10 @@ void Node::process() {
     }
     // 2. A snapshot from the leader replaces the state machine.
     if (rd.snapshot) sm_.restore(*rd.snapshot);
-    // 3. Send.
-    for (const Message& m : rd.messages)
-      transport_.send(m);
+    // 3. Send the rest.
+    for (std::size_t k = 0; k < rd.messages.size(); ++k) {
+      if (!sent[k]) transport_.send(rd.messages[k]);
+    }
     // 4. Apply, then serve the reads that waited for it.
     if (!rd.committed_entries.empty()) sm_.apply(rd.committed_entries);
     if (rd.soft_state) {
