@@ -55,6 +55,7 @@ void Core::reset(Term term) {
     vote_ = kNoNode;
   }
   leader_ = kNoNode;
+  bcast_pending_ = false;
   election_elapsed_ = 0;
   heartbeat_elapsed_ = 0;
   reset_randomized_election_timeout();
@@ -334,13 +335,52 @@ Status Core::compact(Index index, Bytes data) {
 
 // --- Ready ------------------------------------------------------------------
 
+void Core::coalesce_messages() {
+  // A follower's proposals to the leader travel in one kPropose; of its
+  // (cumulative) acknowledgements of one term to the leader, the highest
+  // stands for the others. Order among the proposals is kept.
+  std::map<NodeId, std::size_t> propose_at;  // kept kPropose to a node
+  std::map<NodeId, std::size_t> ack_at;      // kept kAppendResp to a node
+  std::size_t kept = 0;
+  for (std::size_t k = 0; k < msgs_.size(); ++k) {
+    Message& m = msgs_[k];
+    if (m.type == MessageType::kPropose) {
+      auto [it, fresh] = propose_at.try_emplace(m.to, kept);
+      if (!fresh) {
+        std::vector<Entry>& into = msgs_[it->second].entries;
+        into.insert(into.end(), std::make_move_iterator(m.entries.begin()),
+                    std::make_move_iterator(m.entries.end()));
+        continue;
+      }
+    } else if (m.type == MessageType::kAppendResp && !m.reject) {
+      auto [it, fresh] = ack_at.try_emplace(m.to, kept);
+      if (!fresh) {
+        Message& earlier = msgs_[it->second];
+        if (earlier.term == m.term) {
+          earlier.index = std::max(earlier.index, m.index);
+          continue;
+        }
+        it->second = kept;
+      }
+    }
+    if (kept != k) msgs_[kept] = std::move(m);
+    ++kept;
+  }
+  msgs_.resize(kept);
+}
+
 bool Core::has_ready() const {
-  return soft_state() != prev_soft_state_ || hard_state() != prev_hard_state_ ||
+  return bcast_pending_ || soft_state() != prev_soft_state_ || hard_state() != prev_hard_state_ ||
          log_.has_next_unstable() || pending_compact_.has_value() || log_.has_next_committed() ||
          !msgs_.empty() || !read_states_.empty();
 }
 
 Ready Core::ready() {
+  if (bcast_pending_) {
+    bcast_pending_ = false;
+    if (role_ == Role::kLeader) bcast_append();
+  }
+  coalesce_messages();
   Ready rd;
   if (soft_state() != prev_soft_state_) {
     rd.soft_state = soft_state();
