@@ -15,6 +15,9 @@ struct Mutations {
   bool grant_two_votes_per_term = false;  // breaks §5.2: one vote per term
   bool skip_conflict_truncation = false;  // breaks §5.3: keeps conflicting entries
   bool ignore_log_up_to_date = false;     // breaks §5.4.1: election restriction
+  // Breaks T§10.2.1: the leader counts its entries toward a quorum as soon as
+  // it appends them, while they are sent before its own write is durable.
+  bool count_unsynced_leader_entries = false;
 };
 
 struct Config {

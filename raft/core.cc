@@ -55,6 +55,7 @@ void Core::reset(Term term) {
     vote_ = kNoNode;
   }
   leader_ = kNoNode;
+  bcast_pending_ = false;
   election_elapsed_ = 0;
   heartbeat_elapsed_ = 0;
   reset_randomized_election_timeout();
@@ -69,7 +70,9 @@ void Core::reset(Term term) {
     prs_.emplace(v, Progress(log_.last_index() + 1, cfg_.max_inflight_msgs, false));
   for (NodeId l : c.learners)
     prs_.emplace(l, Progress(log_.last_index() + 1, cfg_.max_inflight_msgs, true));
-  if (auto it = prs_.find(id_); it != prs_.end()) it->second.match = log_.last_index();
+  // The leader's own entry in the quorum counts what its log holds durably
+  // (T§10.2.1): advance() moves it as the driver's writes complete.
+  if (auto it = prs_.find(id_); it != prs_.end()) it->second.match = log_.stable_last_index();
 }
 
 void Core::become_follower(Term term, NodeId leader) {
@@ -332,13 +335,52 @@ Status Core::compact(Index index, Bytes data) {
 
 // --- Ready ------------------------------------------------------------------
 
+void Core::coalesce_messages() {
+  // A follower's proposals to the leader travel in one kPropose; of its
+  // (cumulative) acknowledgements of one term to the leader, the highest
+  // stands for the others. Order among the proposals is kept.
+  std::map<NodeId, std::size_t> propose_at;  // kept kPropose to a node
+  std::map<NodeId, std::size_t> ack_at;      // kept kAppendResp to a node
+  std::size_t kept = 0;
+  for (std::size_t k = 0; k < msgs_.size(); ++k) {
+    Message& m = msgs_[k];
+    if (m.type == MessageType::kPropose) {
+      auto [it, fresh] = propose_at.try_emplace(m.to, kept);
+      if (!fresh) {
+        std::vector<Entry>& into = msgs_[it->second].entries;
+        into.insert(into.end(), std::make_move_iterator(m.entries.begin()),
+                    std::make_move_iterator(m.entries.end()));
+        continue;
+      }
+    } else if (m.type == MessageType::kAppendResp && !m.reject) {
+      auto [it, fresh] = ack_at.try_emplace(m.to, kept);
+      if (!fresh) {
+        Message& earlier = msgs_[it->second];
+        if (earlier.term == m.term) {
+          earlier.index = std::max(earlier.index, m.index);
+          continue;
+        }
+        it->second = kept;
+      }
+    }
+    if (kept != k) msgs_[kept] = std::move(m);
+    ++kept;
+  }
+  msgs_.resize(kept);
+}
+
 bool Core::has_ready() const {
-  return soft_state() != prev_soft_state_ || hard_state() != prev_hard_state_ ||
+  return bcast_pending_ || soft_state() != prev_soft_state_ || hard_state() != prev_hard_state_ ||
          log_.has_next_unstable() || pending_compact_.has_value() || log_.has_next_committed() ||
          !msgs_.empty() || !read_states_.empty();
 }
 
 Ready Core::ready() {
+  if (bcast_pending_) {
+    bcast_pending_ = false;
+    if (role_ == Role::kLeader) bcast_append();
+  }
+  coalesce_messages();
   Ready rd;
   if (soft_state() != prev_soft_state_) {
     rd.soft_state = soft_state();
@@ -346,6 +388,9 @@ Ready Core::ready() {
   }
   if (hard_state() != prev_hard_state_) {
     rd.hard_state = hard_state();
+    // Then no message may leave before the write is durable (ready.h).
+    rd.term_or_vote_changes =
+        rd.hard_state->term != prev_hard_state_.term || rd.hard_state->vote != prev_hard_state_.vote;
     prev_hard_state_ = hard_state();
   }
   rd.snapshot = log_.next_unstable_snapshot();
@@ -371,6 +416,14 @@ void Core::advance(const Ready& rd) {
   if (!rd.entries.empty()) log_.stable_to(rd.entries.back().index, rd.entries.back().term);
   if (!rd.committed_entries.empty()) log_.applied_to(rd.committed_entries.back().index);
   if (rd.compact) forget_conf_before(rd.compact->meta.index);
+  if ((rd.snapshot || !rd.entries.empty()) && role_ == Role::kLeader) {
+    // The leader's own acknowledgement: its write is durable now (T§10.2.1).
+    auto it = prs_.find(id_);
+    if (it != prs_.end() && it->second.maybe_update(log_.stable_last_index()) && maybe_commit() &&
+        role_ == Role::kLeader) {
+      bcast_append();  // spread the new commit index
+    }
+  }
 }
 
 CoreStatus Core::status() const {

@@ -132,6 +132,7 @@ class Core {
   bool past_election_timeout() const;
   void reset_randomized_election_timeout();
   void send(Message m);
+  void coalesce_messages();  // ready(): merges messages that one message can carry
   Status step_by_role(const Message& m);
   Status step_follower(const Message& m);
   Status step_candidate(const Message& m);
@@ -205,6 +206,7 @@ class Core {
   int randomized_election_timeout_ = 0;
 
   // Outputs not yet handed out by ready().
+  bool bcast_pending_ = false;  // leader: proposals appended, kAppends not yet sent
   std::vector<Message> msgs_;
   std::vector<ReadState> read_states_;
   std::optional<Snapshot> pending_compact_;

@@ -22,7 +22,9 @@ Status Core::step_leader(const Message& m) {
         if (e.type != EntryType::kNormal) e.type = EntryType::kNormal;
       }
       append_entries(std::move(entries));
-      bcast_append();
+      // Sent when the Ready is collected: the proposals that arrive together
+      // leave in one kAppend per follower.
+      bcast_pending_ = true;
       return Status::ok();
     }
     case MessageType::kReadIndex:

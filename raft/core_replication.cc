@@ -138,9 +138,12 @@ bool Core::append_entries(std::vector<Entry> entries) {
   }
   log_.append(entries);
   on_appended(entries, last + 1);
-  if (auto it = prs_.find(id_); it != prs_.end()) it->second.maybe_update(log_.last_index());
-  // A single-voter cluster commits at once.
-  maybe_commit();
+  // The leader's own match index moves only once the entries are durable
+  // (advance()): a single-voter cluster commits them then.
+  if (cfg_.mutations.count_unsynced_leader_entries) {
+    if (auto it = prs_.find(id_); it != prs_.end()) it->second.maybe_update(log_.last_index());
+    maybe_commit();
+  }
   return true;
 }
 

@@ -101,12 +101,25 @@ void Node::step(const Message& m) {
 void Node::process() {
   while (core_.has_ready()) {
     Ready rd = core_.ready();
+    // 0. What depends on nothing this write makes durable leaves first, so the
+    // followers write their logs while the leader writes its own (ready.h).
+    // One write per peer for all of them (Transport::hold).
+    std::vector<bool> sent(rd.messages.size(), false);
+    transport_.hold();
+    for (std::size_t k = 0; k < rd.messages.size(); ++k) {
+      if (rd.may_send_before_write(rd.messages[k])) {
+        transport_.send(rd.messages[k]);
+        sent[k] = true;
+      }
+    }
+    transport_.release();
     // 1. Persist: durable before anything that depends on it leaves this node.
     StorageWrite w = rd.storage_write();
-    if (w.hard_state && w.entries.empty() && !w.install_snapshot && !w.compact &&
+    if (w.hard_state && !w.install_snapshot && !w.compact &&
         w.hard_state->term == written_.term && w.hard_state->vote == written_.vote) {
       // Only the commit index moved: Raft does not need it durable (a restarted
-      // node learns it again), so this Ready costs no fsync.
+      // node learns it again), so it is not written: a Ready without entries
+      // costs no fsync, one with entries writes only them.
       w.hard_state.reset();
     }
     if (!w.empty()) {
@@ -116,9 +129,12 @@ void Node::process() {
     }
     // 2. A snapshot from the leader replaces the state machine.
     if (rd.snapshot) sm_.restore(*rd.snapshot);
-    // 3. Send.
-    for (const Message& m : rd.messages)
-      transport_.send(m);
+    // 3. Send the rest.
+    transport_.hold();
+    for (std::size_t k = 0; k < rd.messages.size(); ++k) {
+      if (!sent[k]) transport_.send(rd.messages[k]);
+    }
+    transport_.release();
     // 4. Apply, then serve the reads that waited for it.
     if (!rd.committed_entries.empty()) sm_.apply(rd.committed_entries);
     if (rd.soft_state) {

@@ -54,22 +54,31 @@ std::string PeerLink::describe() const {
 }
 
 void PeerLink::send(const Message& m) {
-  if (state_ == State::kStopped) return;
+  if (queue(m)) flush();
+}
+
+bool PeerLink::queue(const Message& m) {
+  if (state_ == State::kStopped) return false;
   std::string why;
   switch (queue_.push(m, &why)) {
     case SendQueue::Pushed::kQueued:
-      break;
+      return true;
     case SendQueue::Pushed::kFull:
       ++stats_.drops_queue_full;
       ctx_.log.debug("transport: queue to " + describe() + " full, dropped " +
                      message_type_name(m.type));
-      return;
+      return false;
     case SendQueue::Pushed::kUnencodable:
       ++stats_.drops_unencodable;
       ctx_.log.warn("transport: dropped " + std::string(message_type_name(m.type)) + " to " +
                     describe() + ": " + why);
-      return;
+      return false;
   }
+  return false;
+}
+
+void PeerLink::flush() {
+  if (state_ == State::kStopped || queue_.empty()) return;
   if (state_ == State::kIdle) {
     dial();
   } else {

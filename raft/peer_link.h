@@ -39,6 +39,10 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   // Queues `m` (REQUIRES: m.to == peer()) and dials if no connection is up or
   // being set up. Drops, and counts, what the queue refuses.
   void send(const Message& m);
+  // send() in two halves: queue() only queues (false if it dropped `m`);
+  // flush() then dials or writes what is queued.
+  bool queue(const Message& m);
+  void flush();
 
   // Points the link at a new address: closes the connection to the old one
   // and dials the new one at once if messages are waiting.

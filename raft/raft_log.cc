@@ -235,6 +235,12 @@ void RaftLog::stable_to(Index index, Term t) {
   unstable_.erase(unstable_.begin(), unstable_.begin() + (index - off + 1));
 }
 
+Index RaftLog::stable_last_index() const {
+  if (unstable_snapshot_) return 0;
+  if (!unstable_.empty()) return unstable_.front().index - 1;
+  return storage_.last_index();
+}
+
 void RaftLog::stable_snapshot_to(Index index) {
   if (unstable_snapshot_ && unstable_snapshot_->meta.index == index) {
     unstable_snapshot_.reset();

@@ -76,6 +76,10 @@ class RaftLog {
   Snapshot snapshot() const;
   // The driver has made entries up to (index, term) / the snapshot durable.
   void stable_to(Index index, Term term);
+  // The last index of this log that the driver has made durable (the stable
+  // prefix that the unstable tail does not replace); 0 while a received
+  // snapshot is not yet durable.
+  Index stable_last_index() const;
   void stable_snapshot_to(Index index);
 
  private:

@@ -1,11 +1,21 @@
 // Ready: everything the core asks its driver to do after an input.
 //
 // The driver's loop (the order matters, it is what makes Raft safe):
+//   0. optionally, send the messages m with rd.may_send_before_write(m)
 //   1. store.write(rd.storage_write())    -- entries, hard state, snapshots; durable
 //   2. if rd.snapshot: restore the state machine from it
-//   3. send rd.messages                     -- only after 1: persist before send
+//   3. send (the rest of) rd.messages       -- only after 1: persist before send
 //   4. apply rd.committed_entries in order, serve rd.read_states once applied
 //   5. core.advance(rd)
+//
+// Step 0 lets the leader replicate while it writes its own log (Ongaro's
+// thesis §10.2.1): its kAppend and kHeartbeat messages ask nothing durable of
+// it, because the leader counts itself toward a quorum only for the entries
+// that advance() reported durable. A follower's forwarded requests (kPropose,
+// kReadIndex) carry no state either. Every other message (votes, acknowledgements)
+// waits for the write; and nothing goes early in a Ready that changes the term
+// or the vote, which must be durable before any message of that term leaves.
+// A driver that skips step 0 (sends everything in step 3) is just as safe.
 #pragma once
 
 #include <optional>
@@ -32,6 +42,22 @@ struct Ready {
   std::vector<Entry> committed_entries;  // committed, to apply in order
   std::vector<Message> messages;         // to send once the storage write is durable
   std::vector<ReadState> read_states;    // linearizable reads now allowed
+  bool term_or_vote_changes = false;     // hard_state has a new term or vote
+
+  // Step 0 above: `m` (one of `messages`) may be sent before the storage
+  // write is durable.
+  bool may_send_before_write(const Message& m) const {
+    if (term_or_vote_changes) return false;
+    switch (m.type) {
+      case MessageType::kAppend:
+      case MessageType::kHeartbeat:
+      case MessageType::kPropose:
+      case MessageType::kReadIndex:
+        return true;
+      default:
+        return false;
+    }
+  }
 
   // The part of this Ready the driver must make durable, as one atomic write.
   StorageWrite storage_write() const {

@@ -1,5 +1,6 @@
 #include "raft/tcp_transport.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -153,7 +154,22 @@ void TcpTransport::send(const Message& m) {
                    std::to_string(m.to) + ": address unknown");
     return;
   }
-  it->second->send(m);
+  if (!holding_) {
+    it->second->send(m);
+    return;
+  }
+  if (it->second->queue(m) &&
+      std::find(held_.begin(), held_.end(), it->second) == held_.end()) {
+    held_.push_back(it->second);
+  }
+}
+
+void TcpTransport::release() {
+  holding_ = false;
+  std::vector<std::shared_ptr<PeerLink>> links = std::exchange(held_, {});
+  if (stopped_) return;
+  for (const std::shared_ptr<PeerLink>& link : links)
+    link->flush();
 }
 
 void TcpTransport::set_peer(NodeId id, const std::string& address) {

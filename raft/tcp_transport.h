@@ -63,6 +63,8 @@ class TcpTransport final : public Transport {
 
   // Transport.
   void send(const Message& m) override;
+  void hold() override { holding_ = true; }
+  void release() override;
   void set_peer(NodeId id, const std::string& address) override;
   void remove_peer(NodeId id) override;
   void set_handlers(MessageHandler on_message, UnreachableHandler on_unreachable) override;
@@ -90,6 +92,8 @@ class TcpTransport final : public Transport {
   std::uint16_t port_ = 0;
   bool stopped_ = false;
   std::map<NodeId, std::shared_ptr<PeerLink>> links_;
+  bool holding_ = false;                          // hold(): queue only
+  std::vector<std::shared_ptr<PeerLink>> held_;  // links with messages queued since hold()
   std::map<std::uint64_t, std::shared_ptr<InboundConnection>> inbound_;
   std::uint64_t next_connection_ = 1;
   std::map<NodeId, std::string> peer_http_;

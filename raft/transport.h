@@ -18,6 +18,11 @@ class Transport {
   // Queues `m` for m.to. Never blocks; when the peer's queue is full or its
   // address unknown the message is dropped (Raft retransmits what matters).
   virtual void send(const Message& m) = 0;
+  // Between hold() and release(), send() only queues; release() starts the
+  // writes, so the messages of one batch leave in one write per peer.
+  // Without hold(), send() starts writing at once.
+  virtual void hold() {}
+  virtual void release() {}
   // Where to reach a peer's peer port ("host:port"); replaces an older address.
   virtual void set_peer(NodeId id, const std::string& address) = 0;
   virtual void remove_peer(NodeId id) = 0;

@@ -34,6 +34,10 @@ RunParams draw_params(Rng& rng, int nodes) {
       break;
   }
   if (!rng.chance(333)) p.fsync_crash_per_mille = rng.between(2, 20);
+  // A slow disk: writes that take longer than a network round trip, so a
+  // leader hears its followers acknowledge entries its own write has not made
+  // durable yet (the case ready.h's early sends must get right).
+  if (rng.chance(250)) p.fsync_max_ms = rng.between(20, 60);
   return p;
 }
 
@@ -74,7 +78,7 @@ RunResult Cluster::run() {
             "/1000, dup ", params_.faults.dup_per_mille, "/1000, max_msg_entries ",
             params_.max_msg_entries, ", max_inflight ", params_.max_inflight_msgs,
             ", leader churn ", params_.leader_churn_per_mille, "/1000, crash during write ",
-            params_.fsync_crash_per_mille, "/1000"));
+            params_.fsync_crash_per_mille, "/1000, fsync <= ", params_.fsync_max_ms, " ms"));
   for (NodeId id : founders.voters) {
     nodes_.emplace(id, SimNode::founding(id, founders));
     nodes_.at(id)->set_lock_mutations(cfg_.lock_mutations);

@@ -1,7 +1,10 @@
 // The Ready protocol of ready.h as the simulation runs it: after every input
-// the node's Ready is taken and its storage write scheduled as a later event
-// (fsync latency); when that event fires the write is made durable, then the
-// messages go out, committed entries are applied, and the Ready is advanced.
+// the node's Ready is taken, the messages that may leave before the write
+// (Ready::may_send_before_write) are sent at once, and its storage write is
+// scheduled as a later event (fsync latency); when that event fires the write
+// is made durable, then the other messages go out, committed entries are
+// applied, and the Ready is advanced. A crash in between loses the write but
+// not what was already sent.
 #include <utility>
 
 #include "raft/conf_change.h"
@@ -44,6 +47,10 @@ void Cluster::after_input(SimNode& n) {
     }
     line += cat(" msgs ", rd.messages.size());
     trace(line);
+  }
+  // 0. what may go before the write is durable (the leader's appends, ...)
+  for (const raft::Message& m : rd.messages) {
+    if (rd.may_send_before_write(m)) send(n.id(), n.incarnation(), m);
   }
   queue_.push(now_ + rng_.between(0, params_.fsync_max_ms),
               Event(EventKind::kPersisted, n.id(), n.incarnation()));
@@ -160,9 +167,10 @@ void Cluster::on_persisted(const Event& ev) {
     if (checker_.failed()) return;
     ++stats_.snapshots_restored;
   }
-  // 3. send, only now that the write is durable
-  for (const raft::Message& m : rd.messages)
-    send(id, n->incarnation(), m);
+  // 3. send the rest, only now that the write is durable
+  for (const raft::Message& m : rd.messages) {
+    if (!rd.may_send_before_write(m)) send(id, n->incarnation(), m);
+  }
   // 4. apply
   for (const raft::Entry& e : rd.committed_entries) {
     checker_.on_apply(id, n->sm(), e);

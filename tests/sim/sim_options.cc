@@ -17,11 +17,14 @@ Result<raft::Mutations> mutation_by_name(const std::string& name) {
     m.skip_conflict_truncation = true;
   } else if (name == "ignore_log_up_to_date") {
     m.ignore_log_up_to_date = true;
+  } else if (name == "count_unsynced_leader_entries") {
+    m.count_unsynced_leader_entries = true;
   } else {
     return Status(ErrorCode::kInvalidArgument,
                   "--mutation: unknown '" + name +
                       "' (commit_old_term_by_count, grant_two_votes_per_term, "
-                      "skip_conflict_truncation, ignore_log_up_to_date)");
+                      "skip_conflict_truncation, ignore_log_up_to_date, "
+                      "count_unsynced_leader_entries)");
   }
   return m;
 }
