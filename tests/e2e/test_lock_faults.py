@@ -19,14 +19,17 @@ the client stopped using the grant: a session's grants end only by release
 or by the session's end, so a confirmed grant was held throughout. A grant
 whose session ended (404 session_not_found) without such a proof is *lost*:
 the session expired during a stall, which is legitimate; the resource must
-then reject its stale token. Asserted:
+then reject its stale token. To make sure that path runs, every 15 s one
+client pauses for 8.5 s inside a grant with its keepalives stopped; its
+session must expire. Asserted:
 
 - no overlap of two confirmed grants (mutual exclusion), no accepted write
   with a token below the highest seen, no rejected write by a confirmed grant,
   and no token handed to two different sessions of one lock;
 - no acknowledged release lost: after a 200 release of (session, token), no
   later GET or acquire shows that session holding that token;
-- no session ends before the lease a keepalive promised (remaining_ms);
+- no session ends before the lease a keepalive promised (remaining_ms), and
+  every paused session ends;
 - no 500, and the cluster still serves at the end.
 
 Run longer by hand: python3 tests/e2e/test_lock_faults.py --seconds 300
@@ -47,6 +50,13 @@ TTL_MS = 3000
 KEEPALIVE_EVERY = 0.5
 KILL_EVERY = (3.0, 5.0)  # seconds between kills, uniform
 WAITS_MS = [0, 300, 1000, 2000, 2000, 3000]
+# Every PAUSE_EVERY seconds one client stalls inside a grant for PAUSE_S
+# seconds with its keepalives stopped (a process pause): its session must
+# expire (ttl, or a new leader's full ttl of grace, whichever ends later), the
+# lock goes to the next client, and the paused client's late write must be
+# rejected by the resource as stale if a newer token has written meanwhile.
+PAUSE_EVERY = 15.0
+PAUSE_S = 8.5
 
 
 def now():
@@ -122,6 +132,7 @@ class Run:
         self.c = cluster
         self.nodes = list(cluster.nodes.values())
         self.seconds = seconds
+        self.t_end = now() + seconds
         self.stop = threading.Event()
         self.mu = threading.Lock()
         self.resources = {name: Resource(name) for name in LOCKS}
@@ -143,6 +154,18 @@ class Run:
         self.max_stall = 0.0
         self.max_stall_where = ""
         self.retries = {"503": 0, "504": 0, "conn": 0}
+        self.next_pause = now() + 8.0
+        self.paused_holds = []
+        self.pauses = []  # (start, end) of each client pause
+        self.gaps = []  # (seconds, from, to, where) between a client's successes
+
+    def take_pause(self):
+        with self.mu:
+            t = now()
+            if t < self.next_pause or t + PAUSE_S + 3 > self.t_end:
+                return False
+            self.next_pause = t + PAUSE_EVERY
+            return True
 
     # -- bookkeeping -------------------------------------------------------
 
@@ -219,6 +242,7 @@ class Client:
         self.session = None
         self.last_ok = None
         self.ops = 0
+        self.paused = False
 
     def new_session(self):
         run = self.run
@@ -240,9 +264,10 @@ class Client:
 
     def succeeded(self, what):
         t = now()
-        if self.last_ok is not None:
+        if self.last_ok is not None and not self.paused:
             gap = t - self.last_ok
             with self.run.mu:
+                self.run.gaps.append((gap, self.last_ok, t, "client %d before %s" % (self.idx, what)))
                 if gap > self.run.max_stall:
                     self.run.max_stall = gap
                     self.run.max_stall_where = "client %d before %s" % (self.idx, what)
@@ -345,12 +370,25 @@ class Client:
             res.enter(hold)
             # Two writes a little apart: a stall between them is where a
             # session can expire under the client's feet.
+            paused = False
             if res.write(hold):
-                time.sleep(rnd.uniform(0.0, 0.03))
+                if run.take_pause():
+                    paused = self.paused = True
+                    with run.mu:
+                        run.paused_holds.append(hold)
+                        run.pauses.append((now(), now() + PAUSE_S))
+                    log("client %d pauses %.1f s holding %s token %d" % (
+                        self.idx, PAUSE_S, lock, token))
+                    time.sleep(PAUSE_S)
+                else:
+                    time.sleep(rnd.uniform(0.0, 0.03))
                 res.write(hold)
             hold.t_end = now()
             res.exit(hold)
             st = self.release(hold)
+            if paused:
+                self.paused = False
+                self.last_ok = None  # the pause is the client's, not a stall of the service
             if st == 200:
                 self.succeeded("a release")
                 if rnd.random() < 0.25:
@@ -365,7 +403,7 @@ class Client:
 def keepalive_loop(run, client):
     while not run.stop.is_set():
         sid = client.session
-        if sid is None:
+        if sid is None or client.paused:
             time.sleep(0.05)
             continue
         st, b, t_sent, t_ans = run.request("POST", "/v1/sessions/%s/keepalive" % sid, timeout=3.0)
@@ -463,12 +501,20 @@ class LockFaults(harness.ClusterTestCase):
         shared_tokens = [t for res in run.resources.values() for t in res.shared_tokens]
         writes = sum(res.accepted for res in run.resources.values())
 
-        print("FIGURE e2e_lock_faults: %.0f s, %d clients on %d locks: longest stall %.2f s (%s), "
+        # Stalls that overlap no pause: the service's own, across leader kills.
+        free = [g for g in run.gaps if not any(g[1] < b and a < g[2] for a, b in run.pauses)]
+        own = max(free) if free else (0.0, 0, 0, "-")
+        print("FIGURE e2e_lock_faults: %.0f s, %d clients on %d locks: longest stall %.2f s (%s) "
+              "outside client pauses, %.2f s (%s) overall, "
               "%d grants, %d releases, %d accepted writes, %d kills of the leader, "
-              "%d session expiries (%d grants lost, %d stale writes rejected, %d overlaps with a "
-              "lost grant), retries %s, %d client-side timeouts; recovery after kill max %.2f s"
-              % (SECONDS, N_CLIENTS, len(LOCKS), run.max_stall, run.max_stall_where, run.grants,
-                 run.releases, writes, run.kills, run.expiries, len(lost), stale_rejections,
+              "%d session expiries (%d in %d client pauses of %.1f s; %d grants lost, %d stale "
+              "writes rejected, %d overlaps with a lost grant), retries %s, %d client-side "
+              "timeouts; recovery after kill max %.2f s"
+              % (SECONDS, N_CLIENTS, len(LOCKS), own[0], own[3], run.max_stall,
+                 run.max_stall_where, run.grants,
+                 run.releases, writes, run.kills, run.expiries,
+                 sum(1 for h in run.paused_holds if h.session in run.ended),
+                 len(run.paused_holds), PAUSE_S, len(lost), stale_rejections,
                  expired_overlaps, run.retries, run.client_timeouts,
                  max(stalls_after_kill) if stalls_after_kill else 0.0))
         sys.stdout.flush()
@@ -486,6 +532,9 @@ class LockFaults(harness.ClusterTestCase):
                          % unexplained[:5])
         self.assertEqual(run.server_errors, [], "5xx other than 503/504: %s" % run.server_errors[:5])
         self.assertEqual(run.unexpected, [], "unexpected answers: %s" % run.unexpected[:5])
+        survived = [h for h in run.paused_holds if h.release == 200]
+        self.assertEqual(survived, [], "sessions outlived a %.1f s pause of their keepalives "
+                         "(ttl %d ms)" % (PAUSE_S, TTL_MS))
         self.assertGreater(run.kills, 0)
         self.assertGreater(run.grants, 100, "too little progress")
         # The cluster still takes writes.
