@@ -45,6 +45,29 @@ def raftlockd_path():
     return path
 
 
+def raftlockctl_path():
+    """The raftlockctl binary: RAFTLOCKCTL, --raftlockctl PATH, or beside
+    raftlockd in the default build tree."""
+    path = os.environ.get("RAFTLOCKCTL")
+    if not path:
+        here = os.path.dirname(os.path.abspath(__file__))
+        path = os.path.join(here, "..", "..", "build", "service", "raftlockctl")
+    path = os.path.abspath(path)
+    if not os.access(path, os.X_OK):
+        raise RuntimeError("raftlockctl not found at %s (set RAFTLOCKCTL)" % path)
+    return path
+
+
+def start_ctl(args, endpoints, **popen_kw):
+    """Starts raftlockctl with --endpoints; the process is stopped at exit by
+    pid like the nodes. Returns the Popen."""
+    argv = [raftlockctl_path(), "--endpoints", endpoints] + list(args)
+    popen_kw.setdefault("stdin", subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, preexec_fn=_die_with_parent, **popen_kw)
+    _all_procs.append(proc)
+    return proc
+
+
 _handed_out = set()
 _port_lock = threading.Lock()
 
@@ -359,6 +382,10 @@ class Cluster:
         node.wait_serving()
         return node
 
+    def endpoints(self, nodes=None):
+        """The nodes' HTTP addresses as raftlockctl's --endpoints value."""
+        return ",".join("http://" + n.http for n in (nodes or self.nodes.values()))
+
     def alive_nodes(self):
         return [n for n in self.nodes.values() if n.alive()]
 
@@ -506,6 +533,10 @@ def main():
     if "--raftlockd" in sys.argv:
         i = sys.argv.index("--raftlockd")
         os.environ["RAFTLOCKD"] = sys.argv[i + 1]
+        del sys.argv[i:i + 2]
+    if "--raftlockctl" in sys.argv:
+        i = sys.argv.index("--raftlockctl")
+        os.environ["RAFTLOCKCTL"] = sys.argv[i + 1]
         del sys.argv[i:i + 2]
     unittest.main(verbosity=2)
 
