@@ -283,7 +283,7 @@ CommandResult SqliteStateMachine::apply_command(const Entry& e) {
 }
 
 std::optional<CommandResult> SqliteStateMachine::earlier_result(const std::string& req) const {
-  auto st = cached("SELECT applied_index, result FROM sm_requests WHERE req = ?1");
+  auto st = cached("SELECT applied_index FROM sm_requests WHERE req = ?1");
   check(st.status(), "prepare request lookup");
   storage::Statement& s = st.value();
   storage::ResetOnExit reset(s);
@@ -291,29 +291,22 @@ std::optional<CommandResult> SqliteStateMachine::earlier_result(const std::strin
   auto row = s.step();
   check(row.status(), "read request");
   if (!*row) return std::nullopt;
-  json j = json::parse(s.column_text(1), nullptr, false);
+  // A second copy of a command (re-proposed after a leader change) changes
+  // nothing. Its result is not needed: the node that proposed it answered
+  // its client when the first copy was applied, and no request waits for
+  // the copy any more.
   CommandResult r;
   r.index = s.column_uint64(0);
   r.req = req;
-  r.ok = j.value("ok", true);
-  r.error_code = j.value("code", "");
-  r.error_message = j.value("message", "");
-  r.body = j.contains("body") ? j["body"] : json::object();
+  r.body = json{{"duplicate", true}};
   return r;
 }
 
 void SqliteStateMachine::remember_result(const CommandResult& r) {
-  const std::string result = json{
-      {"ok", r.ok},
-      {"code", r.error_code},
-      {"message", r.error_message},
-      {"body", r.body}}.dump();
-  auto st =
-      cached("INSERT OR REPLACE INTO sm_requests (req, applied_index, result) VALUES (?1, ?2, ?3)");
+  auto st = cached("INSERT OR REPLACE INTO sm_requests (req, applied_index, result) VALUES (?1, ?2, '')");
   check(st.status(), "prepare remember");
   check(st.value().bind_text(1, r.req), "bind");
   check(st.value().bind_uint64(2, r.index), "bind");
-  check(st.value().bind_text(3, result), "bind");
   check(st.value().run(), "remember request");
 }
 

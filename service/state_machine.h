@@ -7,7 +7,7 @@
 //
 // Tables (storage/schema.cc, migration 2): sm_meta (applied index),
 // sm_members (cluster members and their addresses, from configuration
-// entries), sm_requests (results of recent commands by request id, so a
+// entries), sm_requests (ids of recent commands, so a
 // command proposed twice takes effect once), sm_sessions and sm_locks.
 //
 // The lock rules live in LockState (lock_state.h), a pure in-memory model
@@ -101,7 +101,8 @@ class SqliteStateMachine final : public raft::StateMachine {
   CachedStatement cached(const char* sql) const;
 
   std::unique_ptr<storage::Database> db_;
-  mutable std::map<std::string, storage::Statement> statements_;  // by SQL text
+  // By the address of the SQL text: every caller passes a string literal.
+  mutable std::map<const char*, storage::Statement> statements_;
   raft::Index applied_ = 0;
   std::uint64_t members_version_ = 1;
   boost::asio::io_context* executor_ = nullptr;

@@ -49,7 +49,7 @@ CREATE TABLE sm_members (
 CREATE TABLE sm_requests (
   req           TEXT PRIMARY KEY,  -- request id of an applied command
   applied_index INTEGER NOT NULL,
-  result        TEXT NOT NULL      -- the result it produced (JSON)
+  result        TEXT NOT NULL      -- unused since version 3 ('')
 ) STRICT;
 CREATE TABLE sm_sessions (
   id            TEXT PRIMARY KEY,
