@@ -113,7 +113,10 @@ Status Daemon::open() {
   });
   p_->node->on_soft_state([this](const raft::SoftState& ss, raft::Term term) {
     p_->log.set_term(term);
-    if (ss.leader != raft::kNoNode) p_->proposals->on_leader_change();
+    if (ss.leader != raft::kNoNode) {
+      p_->proposals->on_leader_change();
+      p_->reads->on_leader_change();
+    }
     p_->log.info(std::string("role ") + raft::role_name(ss.role) + ", leader " +
                  (ss.leader ? std::to_string(ss.leader) : std::string("unknown")));
   });

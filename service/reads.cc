@@ -42,6 +42,12 @@ void Reads::on_applied(raft::Index applied) {
     finish(id, Status::ok());
 }
 
+void Reads::on_leader_change() {
+  for (const auto& [id, p] : pending_) {
+    if (p.index == 0) (void)node_.read_index(std::to_string(node_.id()) + ":" + std::to_string(id));
+  }
+}
+
 void Reads::finish(std::uint64_t id, Status s) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return;

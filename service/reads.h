@@ -24,6 +24,10 @@ class Reads {
   // The node reports a read state / a new applied index.
   void on_read_state(const raft::ReadState& rs);
   void on_applied(raft::Index applied);
+  // A new leader is known: reads still waiting for their read index may have
+  // been lost with the old one, so ask again (a read index from any leader
+  // of any later term is as good).
+  void on_leader_change();
 
  private:
   struct Pending {
