@@ -34,6 +34,8 @@ void add_cluster_routes(Router& r, ApiContext& ctx);
 void add_session_routes(Router& r, ApiContext& ctx);
 void add_lock_routes(Router& r, ApiContext& ctx);
 void add_election_routes(Router& r, ApiContext& ctx);
+// GET /ui (the status page) and GET /v1/cluster/overview (docs/ui.md).
+void add_ui_routes(Router& r, ApiContext& ctx);
 
 // X-Raft-Term, X-Raft-Leader and X-Raftlock-Index on every routed response.
 void decorate(Response& res, const ApiContext& ctx);

@@ -128,6 +128,7 @@ Status Daemon::open() {
   api::add_session_routes(p_->router, *p_->api);
   api::add_lock_routes(p_->router, *p_->api);
   api::add_election_routes(p_->router, *p_->api);
+  api::add_ui_routes(p_->router, *p_->api);
   p_->http = std::make_unique<api::HttpServer>(io_, p_->router);
   p_->http->set_decorator([this](api::Response& res) { api::decorate(res, *p_->api); });
   p_->http->set_observer([this](const std::string& route, unsigned status, double secs) {
