@@ -10,6 +10,12 @@ std::string num(double v) {
   std::snprintf(buf, sizeof buf, "%.17g", v);
   return buf;
 }
+// Bucket bounds as written in the source (0.0005, not 0.00050000000000000001).
+std::string bound(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
 }  // namespace
 
 void Histogram::observe(double seconds) {
@@ -22,7 +28,7 @@ void Histogram::observe(double seconds) {
 
 void Histogram::render(std::string& out, const std::string& name, const std::string& labels) const {
   for (std::size_t i = 0; i < kBounds.size(); ++i) {
-    out += name + "_bucket{" + labels + "le=\"" + num(kBounds[i]) + "\"} " +
+    out += name + "_bucket{" + labels + "le=\"" + bound(kBounds[i]) + "\"} " +
            std::to_string(buckets_[i]) + "\n";
   }
   out += name + "_bucket{" + labels + "le=\"+Inf\"} " + std::to_string(count_) + "\n";
