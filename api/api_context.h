@@ -28,6 +28,8 @@ struct ApiContext {
   service::SessionKeeper& keeper;
   HttpMetrics& metrics;
   std::chrono::milliseconds proposal_timeout{2000};
+  const NodeMetrics* node_metrics = nullptr;  // Raft and lock activity for /metrics
+  const raft::Node* node = nullptr;           // snapshot counts for /metrics
 };
 
 void add_cluster_routes(Router& r, ApiContext& ctx);

@@ -264,6 +264,10 @@ void add_cluster_routes(Router& r, ApiContext& ctx) {
     metric_line(out, "raftlock_session_expiries_proposed_total", "counter",
                 "Session expiries this node proposed as leader.",
                 static_cast<double>(ctx.keeper.expiries_proposed()));
+    if (ctx.node_metrics && ctx.node) {
+      ctx.node_metrics->render(out, ctx.node->stats().snapshots_taken,
+                               ctx.node->stats().snapshots_installed);
+    }
     ctx.metrics.render(out);
     Response res{boost::beast::http::status::ok, rc.req.version()};
     res.set(boost::beast::http::field::content_type, "text/plain; version=0.0.4");

@@ -34,6 +34,19 @@ class HttpMetrics {
   std::map<std::string, Histogram> latency_;
 };
 
+// This node's Raft and lock service activity beyond the gauges /metrics reads
+// at scrape time. Updated on the node's thread; observing costs a few adds.
+struct NodeMetrics {
+  Histogram proposal_seconds;       // propose -> applied on this node
+  Histogram storage_write_seconds;  // one LogStore write (one transaction, one fsync)
+  std::uint64_t grants = 0;         // locks and elections granted (applied entries)
+  std::uint64_t releases = 0;       // released locks and resigned elections, by request
+  std::uint64_t expiries = 0;       // sessions expired
+
+  void render(std::string& out, std::uint64_t snapshots_taken,
+              std::uint64_t snapshots_installed) const;
+};
+
 // Appends one metric line, with HELP/TYPE headers.
 void metric_line(std::string& out, const std::string& name, const std::string& type,
                  const std::string& help, double value);

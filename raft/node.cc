@@ -1,6 +1,7 @@
 #include "raft/node.h"
 
 #include <boost/asio/post.hpp>
+#include <chrono>
 #include <cstdio>
 
 #include "raft/assert.h"
@@ -123,12 +124,18 @@ void Node::process() {
       w.hard_state.reset();
     }
     if (!w.empty()) {
+      const auto t0 = std::chrono::steady_clock::now();
       Status s = store_.write(w);
+      if (on_write_)
+        on_write_(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       RAFTLOCK_ASSERT_MSG(s.is_ok(), s.to_string().c_str());  // never retry an fsync
       if (w.hard_state) written_ = *w.hard_state;
     }
     // 2. A snapshot from the leader replaces the state machine.
-    if (rd.snapshot) sm_.restore(*rd.snapshot);
+    if (rd.snapshot) {
+      sm_.restore(*rd.snapshot);
+      ++stats_.snapshots_installed;
+    }
     // 3. Send the rest.
     transport_.hold();
     for (std::size_t k = 0; k < rd.messages.size(); ++k) {
@@ -168,10 +175,15 @@ void Node::maybe_snapshot() {
     if (!*alive) return;
     snapshot_in_progress_ = false;
     Status s = core_.compact(index, std::move(image));
-    if (!s.is_ok()) {
+    if (s.is_ok()) {
+      ++stats_.snapshots_taken;
+    } else {
       // E.g. a newer snapshot arrived from the leader meanwhile: nothing to do.
-      std::fprintf(stderr, "snapshot at %llu skipped: %s\n", (unsigned long long)index,
-                   s.to_string().c_str());
+      const std::string msg = "snapshot at " + std::to_string(index) + " skipped: " + s.to_string();
+      if (log_)
+        log_->info(msg);
+      else
+        std::fprintf(stderr, "%s\n", msg.c_str());
     }
     schedule_process();
   });

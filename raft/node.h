@@ -13,6 +13,7 @@
 
 #include "raft/core.h"
 #include "raft/log_store.h"
+#include "raft/logger.h"
 #include "raft/state_machine.h"
 #include "raft/transport.h"
 
@@ -30,6 +31,12 @@ class Node {
   using ReadHandler = std::function<void(const ReadState&)>;
   using SoftStateHandler = std::function<void(const SoftState&, Term)>;
   using AppliedHandler = std::function<void(Index)>;
+  // Seconds one LogStore write took (its fsync included).
+  using WriteObserver = std::function<void(double seconds)>;
+  struct Stats {
+    std::uint64_t snapshots_taken = 0;      // local snapshots that compacted the log
+    std::uint64_t snapshots_installed = 0;  // snapshots received from a leader
+  };
 
   // REQUIRES: store, sm and transport outlive the Node.
   Node(boost::asio::io_context& io, const Config& cfg, const NodeOptions& opts, LogStore& store,
@@ -45,6 +52,9 @@ class Node {
   void on_read_state(ReadHandler h) { on_read_ = std::move(h); }
   void on_soft_state(SoftStateHandler h) { on_soft_ = std::move(h); }
   void on_applied(AppliedHandler h) { on_applied_ = std::move(h); }
+  void on_storage_write(WriteObserver h) { on_write_ = std::move(h); }
+  // Where the node reports what it cannot hand back (a skipped snapshot).
+  void set_logger(const Logger* log) { log_ = log; }
 
   // The Core's requests; the outputs are processed right after.
   Status propose(Bytes data);
@@ -57,6 +67,7 @@ class Node {
   NodeId id() const { return cfg_.id; }
   const Config& config() const { return cfg_; }
   std::uint64_t leader_changes() const { return leader_changes_; }
+  const Stats& stats() const { return stats_; }
 
  private:
   void schedule_tick();
@@ -81,6 +92,9 @@ class Node {
   ReadHandler on_read_;
   SoftStateHandler on_soft_;
   AppliedHandler on_applied_;
+  WriteObserver on_write_;
+  const Logger* log_ = nullptr;
+  Stats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

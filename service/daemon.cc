@@ -33,6 +33,7 @@ struct Daemon::Parts {
   std::unique_ptr<Watches> watches;
   std::unique_ptr<SessionKeeper> keeper;
   api::HttpMetrics metrics;
+  api::NodeMetrics node_metrics;
   api::Router router;
   std::unique_ptr<api::ApiContext> api;
   std::unique_ptr<api::HttpServer> http;
@@ -100,8 +101,17 @@ Status Daemon::open() {
   p_->keeper =
       std::make_unique<SessionKeeper>(io_, *p_->node, *p_->proposals, *p_->reads, *smp, p_->log);
 
-  p_->sm->on_result([this](const CommandResult& r) { p_->proposals->on_result(r); });
+  p_->sm->on_result([this](const CommandResult& r) {
+    count_result(r);
+    p_->proposals->on_result(r);
+  });
+  p_->proposals->on_applied_latency(
+      [this](double secs) { p_->node_metrics.proposal_seconds.observe(secs); });
+  p_->node->on_storage_write(
+      [this](double secs) { p_->node_metrics.storage_write_seconds.observe(secs); });
+  p_->node->set_logger(&p_->log);
   p_->sm->on_effects([this](const LockEffects& e) {
+    p_->node_metrics.grants += e.grants.size();
     p_->keeper->on_effects(e);
     p_->waits->on_effects(e);
     p_->watches->on_effects(e);
@@ -123,7 +133,8 @@ Status Daemon::open() {
 
   p_->api = std::make_unique<api::ApiContext>(
       api::ApiContext{io_, *p_->cluster, *p_->proposals, *p_->reads, *p_->sm, *p_->waits,
-                      *p_->watches, *p_->keeper, p_->metrics, proposal_timeout});
+                      *p_->watches, *p_->keeper, p_->metrics, proposal_timeout,
+                      &p_->node_metrics, p_->node.get()});
   api::add_cluster_routes(p_->router, *p_->api);
   api::add_session_routes(p_->router, *p_->api);
   api::add_lock_routes(p_->router, *p_->api);
@@ -135,6 +146,21 @@ Status Daemon::open() {
     p_->metrics.observe(route, status, secs);
   });
   return Status::ok();
+}
+
+void Daemon::count_result(const CommandResult& r) {
+  // What an applied command released or expired, from its result body
+  // (API.md): {"released": true} or [locks], {"resigned": true} or
+  // [elections], {"expired": [sessions]}.
+  if (!r.ok || !r.body.is_object()) return;
+  auto count = [&r](const char* field) -> std::uint64_t {
+    auto it = r.body.find(field);
+    if (it == r.body.end()) return 0;
+    if (it->is_boolean()) return it->get<bool>() ? 1 : 0;
+    return it->is_array() ? it->size() : 0;
+  };
+  p_->node_metrics.releases += count("released") + count("resigned");
+  if (!r.body.contains("stale")) p_->node_metrics.expiries += count("expired");
 }
 
 Status Daemon::bootstrap_if_new() {
@@ -196,6 +222,11 @@ void Daemon::stop() {
   if (p_->keeper) p_->keeper->stop();
   if (p_->node) p_->node->stop();
   if (p_->transport) p_->transport->stop();
+}
+
+void Daemon::shutdown(const std::string& why) {
+  p_->log.info(why);
+  stop();
 }
 
 std::uint16_t Daemon::http_port() const {

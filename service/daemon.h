@@ -12,6 +12,8 @@
 
 namespace raftlock::service {
 
+struct CommandResult;
+
 class Daemon {
  public:
   static Result<std::unique_ptr<Daemon>> create(boost::asio::io_context& io,
@@ -22,6 +24,8 @@ class Daemon {
   Status start();
   // Stops accepting, stops the node and closes connections.
   void stop();
+  // Logs `why` (one line, like every event) and stops.
+  void shutdown(const std::string& why);
 
   std::uint16_t http_port() const;
   std::uint16_t peer_port() const;
@@ -32,6 +36,7 @@ class Daemon {
   Status open();
   Status bootstrap_if_new();
   void refresh_peers();
+  void count_result(const CommandResult& r);
 
   boost::asio::io_context& io_;
   DaemonOptions opts_;

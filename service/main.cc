@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <malloc.h>
 
+#include "service/backup.h"
 #include "service/daemon.h"
 #include "service/options.h"
+#include "service/restore.h"
 
 int main(int argc, char** argv) {
   using namespace raftlock;
@@ -20,6 +22,20 @@ int main(int argc, char** argv) {
   }
   if (help) {
     std::printf("usage: raftlockd [options]\n%s", help_text.c_str());
+    return 0;
+  }
+  if (opts->check_config) {
+    std::printf("%s", service::describe_options(*opts).c_str());
+    return 0;
+  }
+  if (!opts->backup_to.empty() || !opts->restore_from.empty()) {
+    auto r = opts->backup_to.empty() ? service::restore_data_dir(*opts)
+                                     : service::backup_database(opts->data_dir, opts->backup_to);
+    if (!r) {
+      std::fprintf(stderr, "raftlockd: %s\n", r.status().to_string().c_str());
+      return 1;
+    }
+    std::printf("%s\n", r->c_str());
     return 0;
   }
   // Buffers of 256 KiB and more (snapshot images, their chunks, large
@@ -43,10 +59,9 @@ int main(int argc, char** argv) {
   }
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int sig) {
-    std::fprintf(stderr, "raftlockd: signal %d, stopping\n", sig);
     // Every write that was acknowledged is already durable (fsync before
     // answer); stopping only has to close listeners and connections.
-    daemon.value()->stop();
+    daemon.value()->shutdown("signal " + std::to_string(sig) + ", stopping");
     io.stop();
   });
   io.run();

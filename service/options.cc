@@ -83,7 +83,17 @@ Result<DaemonOptions> parse_daemon_options(int argc, const char* const* argv, bo
       "leader heartbeat interval")(
       "snapshot-entries", po::value(&o.snapshot_entries)->default_value(o.snapshot_entries),
       "snapshot and compact the log every N applied entries")(
-      "log-level", po::value(&level)->default_value(level), "debug, info, warn or error");
+      "log-level", po::value(&level)->default_value(level), "debug, info, warn or error")(
+      "check-config", po::bool_switch(&o.check_config),
+      "check the flags and --config file, print the settings and exit")(
+      "backup-to", po::value(&o.backup_to),
+      "copy the database of --data-dir (the node may be running) to FILE and exit")(
+      "restore-from", po::value(&o.restore_from),
+      "create --data-dir from the backup FILE and exit: with --join a new member seeded "
+      "from it, without a new one-node cluster of this --id holding its state")(
+      "restore-index-gap", po::value(&o.restore_index_gap)->default_value(o.restore_index_gap),
+      "one-node restore: the restored state's index is the backup's last index + N, so "
+      "fencing tokens stay above those the lost cluster granted");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -121,6 +131,10 @@ Result<DaemonOptions> parse_daemon_options(int argc, const char* const* argv, bo
     o.initial_cluster = *ic;
   }
   if (o.join && !initial.empty()) return invalid("--join and --initial-cluster exclude each other");
+  if (!o.backup_to.empty() + !o.restore_from.empty() + o.check_config > 1)
+    return invalid("--check-config, --backup-to and --restore-from exclude each other");
+  if (o.restore_index_gap < 1 || o.restore_index_gap > (std::uint64_t{1} << 60))
+    return invalid("--restore-index-gap must be between 1 and 2^60");
   if (o.heartbeat_ms < 1 || o.election_timeout_ms < 2 * o.heartbeat_ms) {
     return invalid("--election-timeout-ms must be at least twice --heartbeat-ms (>= 1)");
   }
@@ -131,6 +145,31 @@ Result<DaemonOptions> parse_daemon_options(int argc, const char* const* argv, bo
   // One tick divides the heartbeat interval and the election timeout.
   o.tick_ms = std::max(1, std::min(10, o.heartbeat_ms));
   return o;
+}
+
+std::string describe_options(const DaemonOptions& o) {
+  std::ostringstream os;
+  os << "id = " << o.id << "\n"
+     << "data-dir = " << o.data_dir << "\n"
+     << "listen-http = " << o.listen_http.to_string() << "\n"
+     << "listen-peer = " << o.listen_peer.to_string() << "\n";
+  if (!o.initial_cluster.empty()) {
+    os << "initial-cluster = ";
+    const char* sep = "";
+    for (const auto& [id, hp] : o.initial_cluster) {
+      os << sep << id << "=" << hp.to_string();
+      sep = ",";
+    }
+    os << "\n";
+  }
+  if (o.join) os << "join = true\n";
+  static const char* kLevels[] = {"debug", "info", "warn", "error"};
+  os << "cluster-name = " << o.cluster_name << "\n"
+     << "election-timeout-ms = " << o.election_timeout_ms << "\n"
+     << "heartbeat-ms = " << o.heartbeat_ms << "\n"
+     << "snapshot-entries = " << o.snapshot_entries << "\n"
+     << "log-level = " << kLevels[static_cast<int>(o.log_level)] << "\n";
+  return os.str();
 }
 
 }  // namespace raftlock::service

@@ -31,7 +31,16 @@ struct DaemonOptions {
   int tick_ms = 10;                        // Raft's unit of time; divides both timeouts
   std::uint64_t snapshot_entries = 10000;  // compact the log after this many entries
   LogLevel log_level = LogLevel::kInfo;
+
+  // One-shot modes (docs/operations.md): do this and exit instead of serving.
+  bool check_config = false;       // --check-config: print the settings
+  std::string backup_to;           // --backup-to FILE: copy the data dir's database
+  std::string restore_from;        // --restore-from FILE: build the data dir from a backup
+  std::uint64_t restore_index_gap = 1000000;  // --restore-index-gap (whole-cluster restore)
 };
+
+// The settings as `name = value` lines, in the format --config reads.
+std::string describe_options(const DaemonOptions& o);
 
 // "host:port" with a numeric port in 1..65535 (0 allowed when allow_zero).
 Result<HostPort> parse_host_port(const std::string& s, bool allow_zero = false);

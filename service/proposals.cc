@@ -50,6 +50,7 @@ void Proposals::propose(const std::string& op, nlohmann::json args,
   Waiter w;
   w.done = std::move(done);
   w.data = std::move(data);
+  w.start = std::chrono::steady_clock::now();
   w.timer = std::make_unique<boost::asio::steady_timer>(io_, timeout);
   w.timer->async_wait([this, req](const boost::system::error_code& ec) {
     if (ec) return;
@@ -62,6 +63,13 @@ void Proposals::propose(const std::string& op, nlohmann::json args,
 
 void Proposals::on_result(const CommandResult& r) {
   if (r.req.empty()) return;
+  if (on_latency_) {
+    auto it = waiters_.find(r.req);
+    if (it != waiters_.end()) {
+      on_latency_(std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second.start)
+                      .count());
+    }
+  }
   finish(r.req, r);
 }
 

@@ -43,12 +43,16 @@ class Proposals {
   // An unguessable id (64 random bits, hex) for sessions and the like.
   std::string random_id();
   std::size_t pending() const { return waiters_.size(); }
+  // Seconds from propose() to the entry applied on this node, for each
+  // proposal of this node that was applied (not for timeouts or refusals).
+  void on_applied_latency(std::function<void(double seconds)> h) { on_latency_ = std::move(h); }
 
  private:
   struct Waiter {
     Done done;
     raft::Bytes data;
     std::unique_ptr<boost::asio::steady_timer> timer;
+    std::chrono::steady_clock::time_point start;
   };
   void finish(const std::string& req, const CommandResult& r);
 
@@ -58,6 +62,7 @@ class Proposals {
   std::uint64_t seq_ = 0;
   std::mt19937_64 rng_;
   std::map<std::string, Waiter> waiters_;
+  std::function<void(double)> on_latency_;
 };
 
 CommandResult error_result(const std::string& code, const std::string& message);
