@@ -67,7 +67,8 @@ Status Daemon::open() {
   p_->store = std::move(store).value();
   Status s = bootstrap_if_new();
   if (!s) return s;
-  auto sm = SqliteStateMachine::open(path);
+  // One connection for the log and the state machine: one page cache.
+  auto sm = SqliteStateMachine::open_shared(p_->store->database());
   if (!sm) return sm.status();
   p_->sm = std::move(sm).value();
   p_->sm->set_executor(io_);

@@ -37,23 +37,43 @@ std::vector<Member> read_members(storage::Database& db) {
 
 }  // namespace
 
+// The state machine's commits need no fsync of their own: they go into the
+// same WAL file as the log store's, which fsyncs that file (synchronous=FULL)
+// on every Ready. The WAL is append-only, so that fsync also makes every
+// earlier state machine frame durable, and a power loss can only drop the
+// newest applies -- of entries still in the log (a compaction is written,
+// and synced, after them), which are applied again on restart.
 Result<std::unique_ptr<SqliteStateMachine>> SqliteStateMachine::open(const std::string& path,
                                                                      LockLimits limits) {
   auto db = storage::Database::open(path);
   if (!db) return db.status();
-  // The state machine's commits need no fsync of their own: they go into the
-  // same WAL file as the log store's, which fsyncs that file (synchronous=FULL)
-  // on every Ready. The WAL is append-only, so that fsync also makes every
-  // earlier state machine frame durable, and a power loss can only drop the
-  // newest applies -- of entries still in the log (a compaction is written,
-  // and synced, after them), which are applied again on restart.
   Status nosync = db.value()->exec("PRAGMA synchronous=NORMAL");
   if (!nosync) return nosync;
   std::unique_ptr<SqliteStateMachine> sm(
-      new SqliteStateMachine(std::move(db).value(), limits));
+      new SqliteStateMachine(std::move(db).value(), nullptr, limits));
   Status s = sm->load();
   if (!s) return s;
   return sm;
+}
+
+Result<std::unique_ptr<SqliteStateMachine>> SqliteStateMachine::open_shared(storage::Database& db,
+                                                                            LockLimits limits) {
+  std::unique_ptr<SqliteStateMachine> sm(new SqliteStateMachine(nullptr, &db, limits));
+  Status s = sm->load();
+  if (!s) return s;
+  return sm;
+}
+
+void SqliteStateMachine::begin_apply() {
+  // On a shared connection the log store's transactions need FULL; only the
+  // state machine's own commits may skip the fsync (see open()).
+  if (!owned_) check(db_->exec("PRAGMA synchronous=NORMAL"), "synchronous=NORMAL");
+  check(db_->begin(storage::TransactionMode::kImmediate), "begin apply");
+}
+
+void SqliteStateMachine::end_apply() {
+  check(db_->commit(), "commit apply");
+  if (!owned_) check(db_->exec("PRAGMA synchronous=FULL"), "synchronous=FULL");
 }
 
 Status SqliteStateMachine::load() {
@@ -135,7 +155,7 @@ void SqliteStateMachine::store_applied_index() {
 
 void SqliteStateMachine::apply(const std::vector<Entry>& entries) {
   std::vector<CommandResult> results;
-  check(db_->begin(storage::TransactionMode::kImmediate), "begin apply");
+  begin_apply();
   for (const Entry& e : entries) {
     if (e.index <= applied_) continue;  // applied before a restart
     RAFTLOCK_ASSERT_MSG(e.index == applied_ + 1, "entries applied out of order");
@@ -157,7 +177,7 @@ void SqliteStateMachine::apply(const std::vector<Entry>& entries) {
   LockEffects effects = state_.take_effects();
   persist(effects);
   store_applied_index();
-  check(db_->commit(), "commit apply");
+  end_apply();
   if (on_result_) {
     for (const CommandResult& r : results)
       on_result_(r);
@@ -360,12 +380,12 @@ SqliteStateMachine::~SqliteStateMachine() {
 }
 
 void SqliteStateMachine::restore(const raft::Snapshot& snapshot) {
-  check(db_->begin(storage::TransactionMode::kImmediate), "begin restore");
+  begin_apply();
   check(restore_sm_image(*db_, snapshot.data), "restore snapshot image");
   applied_ = snapshot.meta.index;
   ++members_version_;
   store_applied_index();
-  check(db_->commit(), "commit restore");
+  end_apply();
   check(load_tables(), "load restored state");
   if (on_effects_) {
     LockEffects all;

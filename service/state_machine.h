@@ -54,6 +54,11 @@ class SqliteStateMachine final : public raft::StateMachine {
   // log store has already migrated).
   static Result<std::unique_ptr<SqliteStateMachine>> open(const std::string& path,
                                                          LockLimits limits = {});
+  // Shares the log store's connection `db` (which outlives the state
+  // machine): applies switch it to synchronous=NORMAL for their own
+  // transaction and back to FULL after.
+  static Result<std::unique_ptr<SqliteStateMachine>> open_shared(storage::Database& db,
+                                                                LockLimits limits = {});
 
   raft::Index applied_index() const override { return applied_; }
   void apply(const std::vector<raft::Entry>& entries) override;
@@ -80,8 +85,11 @@ class SqliteStateMachine final : public raft::StateMachine {
   std::uint64_t members_version() const { return members_version_; }
 
  private:
-  SqliteStateMachine(std::unique_ptr<storage::Database> db, LockLimits limits)
-      : db_(std::move(db)), state_(limits) {}
+  SqliteStateMachine(std::unique_ptr<storage::Database> owned, storage::Database* shared,
+                     LockLimits limits)
+      : owned_(std::move(owned)), db_(shared ? shared : owned_.get()), state_(limits) {}
+  void begin_apply();
+  void end_apply();
   static raft::Bytes build_image(storage::Database& db, raft::Index applied);
   Status load();
   Status load_tables();
@@ -100,7 +108,8 @@ class SqliteStateMachine final : public raft::StateMachine {
   };
   CachedStatement cached(const char* sql) const;
 
-  std::unique_ptr<storage::Database> db_;
+  std::unique_ptr<storage::Database> owned_;  // null when sharing the log store's
+  storage::Database* db_;
   // By the address of the SQL text: every caller passes a string literal.
   mutable std::map<const char*, storage::Statement> statements_;
   raft::Index applied_ = 0;

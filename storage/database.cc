@@ -182,9 +182,12 @@ Status Database::configure(const DatabaseOptions& options) {
   // WAL, and the same few pages (the tail of the log, the state machine's
   // indexes) change in every batch: the rarer the checkpoint, the fewer copies
   // of them are written back to the database file. The price is a larger WAL
-  // file and a longer recovery scan after a crash.
-  Status s =
-      exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA wal_autocheckpoint=8192");
+  // file and a longer recovery scan after a crash. A page cache of up to
+  // 16 MiB keeps the hot pages of the log and of the state machine's tables
+  // (100,000 locks are ~70 MiB on disk) without re-reading them.
+  Status s = exec(
+      "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA wal_autocheckpoint=8192; "
+      "PRAGMA cache_size=-16384");
   if (!s.is_ok()) return s;
   const Result<std::int64_t> sync = query_int64("PRAGMA synchronous");
   if (!sync.is_ok()) return sync.status();

@@ -79,6 +79,11 @@ class SqliteLogStore final : public raft::LogStore {
   // caller aborts; the in-memory view is left as it was before the write).
   Status write(const raft::StorageWrite& w) override;
 
+  // The connection, for the state machine to share (one page cache, no
+  // re-reads of pages the other connection changed). REQUIRES: the sharer
+  // never leaves a transaction open across calls into this store.
+  Database& database() { return *db_; }
+
  private:
   struct Plan;
 
