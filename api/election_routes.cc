@@ -17,15 +17,6 @@ namespace {
 
 constexpr std::size_t kMaxValueBytes = 4096;
 
-bool get_session(const json& body, std::string* out, ApiError* err) {
-  if (!get_string(body, "session", 64, std::nullopt, out, err)) return false;
-  if (!valid_session_id(*out)) {
-    *err = ApiError{404, "session_not_found", "session " + *out + " not found"};
-    return false;
-  }
-  return true;
-}
-
 json nobody(const std::string& name) {
   return {{"election", name}, {"leader", nullptr}, {"candidates", 0}, {"modify_index", 0}};
 }
@@ -105,28 +96,11 @@ void add_election_routes(Router& r, ApiContext& ctx) {
         });
 
   r.add(verb::get, "/v1/elections", "elections_list", [&ctx](RequestContext& rc, Reply reply) {
-    const unsigned v = rc.req.version();
-    const std::string prefix = rc.query.count("prefix") ? rc.query["prefix"] : std::string();
-    with_read(
-        ctx, rc,
-        [&ctx, prefix, v, reply](bool stale) {
-          const service::LockState& st = ctx.sm.locks();
-          json list = json::array();
-          bool truncated = false;
-          const std::string from = "e/" + prefix;
-          for (auto it = st.locks().lower_bound(from);
-               it != st.locks().end() && it->first.compare(0, from.size(), from) == 0; ++it) {
-            if (!it->second.active()) continue;
-            if (list.size() == 1000) {
-              truncated = true;
-              break;
-            }
-            list.push_back(st.election_json(it->second));
-          }
-          json out = {{"elections", list}};
-          if (truncated) out["truncated"] = true;
-          if (stale) out["stale"] = true;
-          reply(json_response(200, out, v));
+    const service::LockState& st = ctx.sm.locks();
+    list_read(
+        ctx, rc, "e/", "elections",
+        [&st](const service::LockRecord& l, std::int64_t) {
+          return l.active() ? st.election_json(l) : json();
         },
         reply);
   });

@@ -15,17 +15,6 @@ using service::LockState;
 
 namespace {
 
-// The session field of a lock request: required; a malformed id cannot name
-// a session, so it is session_not_found, as an unknown one is.
-bool get_session(const json& body, std::string* out, ApiError* err) {
-  if (!get_string(body, "session", 64, std::nullopt, out, err)) return false;
-  if (!valid_session_id(*out)) {
-    *err = ApiError{404, "session_not_found", "session " + *out + " not found"};
-    return false;
-  }
-  return true;
-}
-
 json free_lock_json(const std::string& name) {
   return {{"lock", name},
           {"limit", 1},
@@ -140,29 +129,11 @@ void add_lock_routes(Router& r, ApiContext& ctx) {
   });
 
   r.add(verb::get, "/v1/locks", "locks_list", [&ctx](RequestContext& rc, Reply reply) {
-    const unsigned v = rc.req.version();
-    const std::string prefix = rc.query.count("prefix") ? rc.query["prefix"] : std::string();
-    with_read(
-        ctx, rc,
-        [&ctx, prefix, v, reply](bool stale) {
-          const service::LockState& st = ctx.sm.locks();
-          const std::int64_t now = service::wall_clock_ms();
-          json list = json::array();
-          bool truncated = false;
-          const std::string from = "l/" + prefix;
-          for (auto it = st.locks().lower_bound(from);
-               it != st.locks().end() && it->first.compare(0, from.size(), from) == 0; ++it) {
-            if (!it->second.active() && it->second.delay_until_ms == 0) continue;
-            if (list.size() == 1000) {
-              truncated = true;
-              break;
-            }
-            list.push_back(st.lock_json(it->second, now));
-          }
-          json out = {{"locks", list}};
-          if (truncated) out["truncated"] = true;
-          if (stale) out["stale"] = true;
-          reply(json_response(200, out, v));
+    const service::LockState& st = ctx.sm.locks();
+    list_read(
+        ctx, rc, "l/", "locks",
+        [&st](const service::LockRecord& l, std::int64_t now) {
+          return l.active() || l.delay_until_ms != 0 ? st.lock_json(l, now) : json();
         },
         reply);
   });

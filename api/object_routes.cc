@@ -28,6 +28,45 @@ Response invalid_name(const std::string& name, unsigned version) {
                         json::object(), version);
 }
 
+bool get_session(const json& body, std::string* out, ApiError* err) {
+  if (!get_string(body, "session", 64, std::nullopt, out, err)) return false;
+  if (!valid_session_id(*out)) {
+    *err = ApiError{404, "session_not_found", "session " + *out + " not found"};
+    return false;
+  }
+  return true;
+}
+
+void list_read(ApiContext& ctx, RequestContext& rc, const std::string& key_prefix,
+               const char* field, RenderEntry render, Reply reply) {
+  const unsigned v = rc.req.version();
+  const std::string from = key_prefix + (rc.query.count("prefix") ? rc.query["prefix"] : "");
+  std::string name = field;
+  with_read(
+      ctx, rc,
+      [&ctx, from, name, render, v, reply](bool stale) {
+        const service::LockState& st = ctx.sm.locks();
+        const std::int64_t now = service::wall_clock_ms();
+        json list = json::array();
+        bool truncated = false;
+        for (auto it = st.locks().lower_bound(from);
+             it != st.locks().end() && it->first.compare(0, from.size(), from) == 0; ++it) {
+          json entry = render(it->second, now);
+          if (entry.is_null()) continue;
+          if (list.size() == 1000) {
+            truncated = true;
+            break;
+          }
+          list.push_back(std::move(entry));
+        }
+        json out = {{name, list}};
+        if (truncated) out["truncated"] = true;
+        if (stale) out["stale"] = true;
+        reply(json_response(200, out, v));
+      },
+      reply);
+}
+
 Response session_not_found(const std::string& id, unsigned version) {
   return error_response(404, "session_not_found", "session " + id.substr(0, 64) + " not found",
                         json::object(), version);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api/api_context.h"
+#include "api/body.h"
 
 namespace raftlock::api {
 
@@ -16,6 +17,17 @@ bool valid_name(const std::string& name);
 bool valid_session_id(const std::string& id);
 
 Response invalid_name(const std::string& name, unsigned version);
+
+// The required "session" field of a request body: a malformed id cannot name
+// a session, so it is 404 session_not_found, as an unknown one is.
+bool get_session(const nlohmann::json& body, std::string* out, ApiError* err);
+
+// GET of a list of locks or elections (keys starting with `key_prefix`,
+// "l/" or "e/") whose names start with ?prefix=: at most 1000, then
+// "truncated": true. `render` gives an entry's JSON, or null to leave it out.
+using RenderEntry = std::function<nlohmann::json(const service::LockRecord&, std::int64_t now)>;
+void list_read(ApiContext& ctx, RequestContext& rc, const std::string& key_prefix,
+               const char* field, RenderEntry render, Reply reply);
 Response session_not_found(const std::string& id, unsigned version);
 
 // A GET of one object (`key`, a LockState key): reads after ReadIndex (or at
