@@ -253,8 +253,8 @@ void add_cluster_routes(Router& r, ApiContext& ctx) {
                 "Proposals waiting for their commit on this node.", ctx.proposals.pending());
     const service::LockState& locks = ctx.sm.locks();
     metric_line(out, "raftlock_sessions", "gauge", "Open sessions.", locks.sessions().size());
-    metric_line(out, "raftlock_locks_active", "gauge",
-                "Locks and elections held or waited on.", locks.active_locks());
+    metric_line(out, "raftlock_locks_active", "gauge", "Locks and elections held or waited on.",
+                locks.active_locks());
     metric_line(out, "raftlock_lock_waiters", "gauge", "Sessions queued on locks and elections.",
                 locks.waiter_count());
     metric_line(out, "raftlock_acquire_requests_waiting", "gauge",

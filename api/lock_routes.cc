@@ -120,8 +120,8 @@ void add_lock_routes(Router& r, ApiContext& ctx) {
         ctx, rc, key,
         [&ctx, key, name, v](bool stale) {
           const service::LockRecord* l = ctx.sm.locks().find_lock(key);
-          json out = l ? ctx.sm.locks().lock_json(*l, service::wall_clock_ms())
-                       : free_lock_json(name);
+          json out =
+              l ? ctx.sm.locks().lock_json(*l, service::wall_clock_ms()) : free_lock_json(name);
           if (stale) out["stale"] = true;
           return json_response(200, out, v);
         },

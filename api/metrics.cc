@@ -58,16 +58,24 @@ void HttpMetrics::render(std::string& out) const {
 
 void NodeMetrics::render(std::string& out, std::uint64_t snapshots_taken,
                          std::uint64_t snapshots_installed) const {
-  out += "# HELP raftlock_raft_proposal_seconds From proposing a command to its entry applied on this node.\n";
+  out +=
+      "# HELP raftlock_raft_proposal_seconds From proposing a command to its entry applied on this "
+      "node.\n";
   out += "# TYPE raftlock_raft_proposal_seconds histogram\n";
   proposal_seconds.render(out, "raftlock_raft_proposal_seconds", "");
-  out += "# HELP raftlock_storage_write_seconds One Raft log write (entries, hard state, snapshot; fsync included).\n";
+  out +=
+      "# HELP raftlock_storage_write_seconds One Raft log write (entries, hard state, snapshot; "
+      "fsync included).\n";
   out += "# TYPE raftlock_storage_write_seconds histogram\n";
   storage_write_seconds.render(out, "raftlock_storage_write_seconds", "");
-  out += "# HELP raftlock_raft_snapshots_total Snapshots: taken here (compacting the log) or installed from a leader.\n";
+  out +=
+      "# HELP raftlock_raft_snapshots_total Snapshots: taken here (compacting the log) or "
+      "installed from a leader.\n";
   out += "# TYPE raftlock_raft_snapshots_total counter\n";
-  out += "raftlock_raft_snapshots_total{source=\"local\"} " + std::to_string(snapshots_taken) + "\n";
-  out += "raftlock_raft_snapshots_total{source=\"leader\"} " + std::to_string(snapshots_installed) + "\n";
+  out +=
+      "raftlock_raft_snapshots_total{source=\"local\"} " + std::to_string(snapshots_taken) + "\n";
+  out += "raftlock_raft_snapshots_total{source=\"leader\"} " + std::to_string(snapshots_installed) +
+         "\n";
   metric_line(out, "raftlock_lock_grants_total", "counter",
               "Locks and elections granted by applied entries.", static_cast<double>(grants));
   metric_line(out, "raftlock_lock_releases_total", "counter",

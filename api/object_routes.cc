@@ -10,8 +10,8 @@ bool valid_name(const std::string& name) {
   if (name.empty() || name.size() > 200 || name == "." || name == "..") return false;
   for (char ch : name) {
     const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-' ||
-                    ch == ':' || ch == '~';
+                    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-' || ch == ':' ||
+                    ch == '~';
     if (!ok) return false;
   }
   return true;
@@ -22,10 +22,10 @@ bool valid_session_id(const std::string& id) {
 }
 
 Response invalid_name(const std::string& name, unsigned version) {
-  return error_response(400, "invalid_name",
-                        "name '" + name.substr(0, 240) +
-                            "' is not 1-200 characters of A-Z a-z 0-9 . _ - : ~",
-                        json::object(), version);
+  return error_response(
+      400, "invalid_name",
+      "name '" + name.substr(0, 240) + "' is not 1-200 characters of A-Z a-z 0-9 . _ - : ~",
+      json::object(), version);
 }
 
 bool get_session(const json& body, std::string* out, ApiError* err) {
@@ -117,8 +117,9 @@ void blocking_read(ApiContext& ctx, RequestContext& rc, const std::string& key, 
             wait_ms == 0) {
           return reply(render(stale));
         }
-        const std::uint64_t id = ctx.watches.add(key, std::chrono::milliseconds(wait_ms),
-                                                 [render, reply, stale]() { reply(render(stale)); });
+        const std::uint64_t id =
+            ctx.watches.add(key, std::chrono::milliseconds(wait_ms),
+                            [render, reply, stale]() { reply(render(stale)); });
         if (gone) {
           gone->on_gone = [&ctx, id]() { ctx.watches.cancel(id); };
         }

@@ -54,8 +54,8 @@ void add_session_routes(Router& r, ApiContext& ctx) {
           // Keepalives are kept by the leader only (not replicated).
           if (ctx.cluster.status().role != raft::Role::kLeader) {
             if (rc.req.count("X-Raftlock-Forwarded") != 0) {
-              Response res = error_response(503, "no_leader", "this node no longer leads",
-                                            json::object(), v);
+              Response res =
+                  error_response(503, "no_leader", "this node no longer leads", json::object(), v);
               res.set("Retry-After", "1");
               return reply(std::move(res));
             }

@@ -146,6 +146,8 @@ poll();
 
 }  // namespace
 
-std::string_view ui_page_html() { return kPage; }
+std::string_view ui_page_html() {
+  return kPage;
+}
 
 }  // namespace raftlock::api

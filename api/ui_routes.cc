@@ -19,8 +19,8 @@ namespace {
 // How long the overview waits for one member's status before calling it down.
 constexpr std::chrono::milliseconds kMemberTimeout{500};
 
-constexpr const char* kStatusFields[] = {"role", "term", "leader", "commit_index",
-                                         "applied_index", "last_log_index"};
+constexpr const char* kStatusFields[] = {"role",         "term",          "leader",
+                                         "commit_index", "applied_index", "last_log_index"};
 
 json local_status(const ApiContext& ctx) {
   const raft::CoreStatus st = ctx.cluster.status();
@@ -57,28 +57,29 @@ struct Overview : std::enable_shared_from_this<Overview> {
            std::function<void(const json*, const std::string&)> then) {
     ++pending;
     auto self = shared_from_this();
-    async_http_request(*io, addr, Request{verb::get, path, 11}, kMemberTimeout,
-                       [self, then](Result<Response> res) {
-                         json body;
-                         if (!res) {
-                           then(nullptr, res.status().message());
-                         } else if (res.value().result_int() != 200 ||
-                                    !(body = json::parse(res.value().body(), nullptr, false))
-                                         .is_object()) {
-                           then(nullptr, "status answered " +
-                                             std::to_string(res.value().result_int()));
-                         } else {
-                           then(&body, "");
-                         }
-                         self->done_one();
-                       });
+    async_http_request(
+        *io, addr, Request{verb::get, path, 11}, kMemberTimeout,
+        [self, then](Result<Response> res) {
+          json body;
+          if (!res) {
+            then(nullptr, res.status().message());
+          } else if (res.value().result_int() != 200 ||
+                     !(body = json::parse(res.value().body(), nullptr, false)).is_object()) {
+            then(nullptr, "status answered " + std::to_string(res.value().result_int()));
+          } else {
+            then(&body, "");
+          }
+          self->done_one();
+        });
   }
   void ask_status(std::size_t i) {
     auto self = shared_from_this();
     ask(members[i]["http"].get<std::string>(), "/v1/cluster/status",
         [self, i](const json* body, const std::string& why) {
-          if (body) self->mark_up(i, *body);
-          else self->mark_down(i, why);
+          if (body)
+            self->mark_up(i, *body);
+          else
+            self->mark_down(i, why);
         });
   }
   // Members whose HTTP address this node has not learned (a follower learns
@@ -94,8 +95,10 @@ struct Overview : std::enable_shared_from_this<Overview> {
             if (lm.value("id", json()) == m["id"] && lm.value("http", "") != "")
               m["http"] = lm["http"];
         }
-        if (m["http"] != "") self->ask_status(i);
-        else self->mark_down(i, "HTTP address not known" + (why.empty() ? "" : ": " + why));
+        if (m["http"] != "")
+          self->ask_status(i);
+        else
+          self->mark_down(i, "HTTP address not known" + (why.empty() ? "" : ": " + why));
       }
     });
   }
@@ -151,8 +154,10 @@ void add_ui_routes(Router& r, ApiContext& ctx) {
           }
           ov->pending = 1;  // held until every request is sent: none can finish early
           for (std::size_t i = 0; i < ov->members.size(); ++i) {
-            if (ov->members[i]["id"] == self_id) ov->mark_up(i, self);
-            else if (ov->members[i]["http"] != "") ov->ask_status(i);
+            if (ov->members[i]["id"] == self_id)
+              ov->mark_up(i, self);
+            else if (ov->members[i]["http"] != "")
+              ov->ask_status(i);
           }
           if (unknown) {
             const auto leader = ctx.cluster.leader();

@@ -389,8 +389,8 @@ Ready Core::ready() {
   if (hard_state() != prev_hard_state_) {
     rd.hard_state = hard_state();
     // Then no message may leave before the write is durable (ready.h).
-    rd.term_or_vote_changes =
-        rd.hard_state->term != prev_hard_state_.term || rd.hard_state->vote != prev_hard_state_.vote;
+    rd.term_or_vote_changes = rd.hard_state->term != prev_hard_state_.term ||
+                              rd.hard_state->vote != prev_hard_state_.vote;
     prev_hard_state_ = hard_state();
   }
   rd.snapshot = log_.next_unstable_snapshot();

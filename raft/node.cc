@@ -116,8 +116,8 @@ void Node::process() {
     transport_.release();
     // 1. Persist: durable before anything that depends on it leaves this node.
     StorageWrite w = rd.storage_write();
-    if (w.hard_state && !w.install_snapshot && !w.compact &&
-        w.hard_state->term == written_.term && w.hard_state->vote == written_.vote) {
+    if (w.hard_state && !w.install_snapshot && !w.compact && w.hard_state->term == written_.term &&
+        w.hard_state->vote == written_.vote) {
       // Only the commit index moved: Raft does not need it durable (a restarted
       // node learns it again), so it is not written: a Ready without entries
       // costs no fsync, one with entries writes only them.

@@ -1,8 +1,8 @@
 // raft::Node: the driver that runs a Core for real. It turns a steady timer
 // into ticks, and for every Ready sends what may leave before the write (the
 // leader's appends and heartbeats, forwarded requests), persists (one
-// LogStore write, one fsync), sends the rest, applies, then advances (ready.h). Single-threaded: every
-// call and callback runs on the io_context the Node was given.
+// LogStore write, one fsync), sends the rest, applies, then advances (ready.h). Single-threaded:
+// every call and callback runs on the io_context the Node was given.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

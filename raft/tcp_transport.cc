@@ -158,8 +158,7 @@ void TcpTransport::send(const Message& m) {
     it->second->send(m);
     return;
   }
-  if (it->second->queue(m) &&
-      std::find(held_.begin(), held_.end(), it->second) == held_.end()) {
+  if (it->second->queue(m) && std::find(held_.begin(), held_.end(), it->second) == held_.end()) {
     held_.push_back(it->second);
   }
 }

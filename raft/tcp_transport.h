@@ -92,7 +92,7 @@ class TcpTransport final : public Transport {
   std::uint16_t port_ = 0;
   bool stopped_ = false;
   std::map<NodeId, std::shared_ptr<PeerLink>> links_;
-  bool holding_ = false;                          // hold(): queue only
+  bool holding_ = false;                         // hold(): queue only
   std::vector<std::shared_ptr<PeerLink>> held_;  // links with messages queued since hold()
   std::map<std::uint64_t, std::shared_ptr<InboundConnection>> inbound_;
   std::uint64_t next_connection_ = 1;

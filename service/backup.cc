@@ -35,8 +35,8 @@ Status sync_path(const std::string& path) {
 std::int64_t scalar(sqlite3* db, const char* sql, std::int64_t fallback) {
   sqlite3_stmt* st = nullptr;
   std::int64_t v = fallback;
-  if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-      sqlite3_column_type(st, 0) != SQLITE_NULL) {
+  if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
     v = sqlite3_column_int64(st, 0);
   }
   sqlite3_finalize(st);
@@ -45,12 +45,12 @@ std::int64_t scalar(sqlite3* db, const char* sql, std::int64_t fallback) {
 
 std::string summary(sqlite3* db) {
   const std::int64_t applied = scalar(db, "SELECT applied_index FROM sm_meta WHERE id = 1", 0);
-  const std::int64_t term = scalar(
-      db,
-      "SELECT max(coalesce((SELECT term FROM raft_hard_state WHERE id = 1), 0), "
-      "coalesce((SELECT max(term) FROM raft_log), 0), "
-      "coalesce((SELECT term FROM raft_snapshot WHERE id = 1), 0))",
-      0);
+  const std::int64_t term =
+      scalar(db,
+             "SELECT max(coalesce((SELECT term FROM raft_hard_state WHERE id = 1), 0), "
+             "coalesce((SELECT max(term) FROM raft_log), 0), "
+             "coalesce((SELECT term FROM raft_snapshot WHERE id = 1), 0))",
+             0);
   return "applied index " + std::to_string(applied) + ", term " + std::to_string(term) + ", " +
          std::to_string(scalar(db, "SELECT count(*) FROM sm_sessions", 0)) + " sessions, " +
          std::to_string(scalar(db, "SELECT count(*) FROM sm_locks", 0)) +

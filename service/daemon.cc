@@ -94,7 +94,8 @@ Status Daemon::open() {
       [transport](raft::NodeId id) { return transport->peer_http(id); }, p_->log,
       std::chrono::milliseconds(opts_.election_timeout_ms));
 
-  const auto proposal_timeout = std::chrono::milliseconds(std::max(2000, 4 * opts_.election_timeout_ms));
+  const auto proposal_timeout =
+      std::chrono::milliseconds(std::max(2000, 4 * opts_.election_timeout_ms));
   SqliteStateMachine* smp = p_->sm.get();
   p_->waits = std::make_unique<LockWaits>(
       io_, *p_->proposals, [smp]() -> const LockState& { return smp->locks(); }, proposal_timeout);
@@ -132,10 +133,9 @@ Status Daemon::open() {
                  (ss.leader ? std::to_string(ss.leader) : std::string("unknown")));
   });
 
-  p_->api = std::make_unique<api::ApiContext>(
-      api::ApiContext{io_, *p_->cluster, *p_->proposals, *p_->reads, *p_->sm, *p_->waits,
-                      *p_->watches, *p_->keeper, p_->metrics, proposal_timeout,
-                      &p_->node_metrics, p_->node.get()});
+  p_->api = std::make_unique<api::ApiContext>(api::ApiContext{
+      io_, *p_->cluster, *p_->proposals, *p_->reads, *p_->sm, *p_->waits, *p_->watches, *p_->keeper,
+      p_->metrics, proposal_timeout, &p_->node_metrics, p_->node.get()});
   api::add_cluster_routes(p_->router, *p_->api);
   api::add_session_routes(p_->router, *p_->api);
   api::add_lock_routes(p_->router, *p_->api);

@@ -47,11 +47,11 @@ LockMode mode_arg(const json& a) {
   return str_arg(a, "mode") == "shared" ? LockMode::kShared : LockMode::kExclusive;
 }
 
-const char* kind_word(LockKind k) {
+}  // namespace
+
+const char* kind_name(LockKind k) {
   return k == LockKind::kElection ? "election" : "lock";
 }
-
-}  // namespace
 
 const char* mode_name(LockMode m) {
   return m == LockMode::kShared ? "shared" : "exclusive";
@@ -210,9 +210,9 @@ CommandResult LockState::create_session(Ctx& x) {
     return fail(x.index, x.c, "conflict", "session " + id + " exists");
   }
   if (sessions_.size() >= limits_.max_sessions) {
-    return fail(x.index, x.c, "limit_exceeded",
-                "the cluster holds the maximum of " + std::to_string(limits_.max_sessions) +
-                    " sessions");
+    return fail(
+        x.index, x.c, "limit_exceeded",
+        "the cluster holds the maximum of " + std::to_string(limits_.max_sessions) + " sessions");
   }
   SessionRecord s;
   s.id = id;
@@ -292,75 +292,6 @@ CommandResult LockState::expire_sessions(Ctx& x) {
   return ok_result(x.index, x.c, {{"expired", expired}});
 }
 
-json LockState::holders_json(const LockRecord& l) const {
-  json out = json::array();
-  for (const Holder& h : l.holders) {
-    const SessionRecord* s = find_session(h.session);
-    json j = {{"session", h.session},
-              {"name", s ? s->name : std::string()},
-              {"fencing_token", h.token},
-              {"mode", mode_name(h.mode)}};
-    out.push_back(std::move(j));
-  }
-  return out;
-}
-
-json LockState::lock_json(const LockRecord& l, std::int64_t now_ms) const {
-  json waiters = json::array();
-  for (const Waiter& w : l.waiters) {
-    const SessionRecord* s = find_session(w.session);
-    waiters.push_back(
-        {{"session", w.session}, {"name", s ? s->name : std::string()}, {"mode", mode_name(w.mode)}});
-  }
-  json out = {{"lock", l.name},
-              {"limit", l.limit},
-              {"holders", holders_json(l)},
-              {"waiters", waiters},
-              {"modify_index", l.modify_index}};
-  if (l.delay_until_ms != 0) {
-    out["lock_delay_remaining_ms"] = std::max<std::int64_t>(0, l.delay_until_ms - now_ms);
-  }
-  return out;
-}
-
-json LockState::election_json(const LockRecord& l) const {
-  json leader = nullptr;
-  if (!l.holders.empty()) {
-    const Holder& h = l.holders.front();
-    leader = {{"session", h.session}, {"value", h.value}, {"term", h.token}};
-  }
-  return {{"election", l.name},
-          {"leader", leader},
-          {"candidates", l.waiters.size()},
-          {"modify_index", l.modify_index}};
-}
-
-json LockState::session_json(const SessionRecord& s) const {
-  json held = json::array(), waiting = json::array(), leading = json::array();
-  for (const std::string& key : s.held) {
-    const LockRecord& l = locks_.at(key);
-    (l.kind == LockKind::kElection ? leading : held).push_back(l.name);
-  }
-  for (const std::string& key : s.waiting) {
-    const LockRecord& l = locks_.at(key);
-    if (l.kind == LockKind::kLock) waiting.push_back(l.name);
-  }
-  return {{"session", s.id},     {"name", s.name},   {"ttl_ms", s.ttl_ms},
-          {"lock_delay_ms", s.lock_delay_ms},        {"held", held},
-          {"waiting", waiting},  {"leading", leading}, {"modify_index", s.modify_index}};
-}
-
-json LockState::grant_body(const LockRecord& l, const Holder& h) const {
-  if (l.kind == LockKind::kElection) {
-    return {{"election", l.name}, {"leader", true}, {"value", h.value}, {"term", h.token}};
-  }
-  return {{"lock", l.name},
-          {"session", h.session},
-          {"fencing_token", h.token},
-          {"holders", l.holders.size()},
-          {"mode", mode_name(h.mode)}};
-}
-
 CommandResult LockState::held_error(Index index, const Command& c, const LockRecord* l) const {
   json extra = json::object();
   if (l != nullptr && l->kind == LockKind::kElection) {
@@ -403,7 +334,7 @@ CommandResult LockState::acquire(Ctx& x) {
     if (const Holder* h = l.holder(sid)) {
       if (h->mode != mode || l.limit != limit) {
         return fail(x.index, x.c, "limit_mismatch",
-                    std::string("the session holds ") + kind_word(kind) + " " + name +
+                    std::string("the session holds ") + kind_name(kind) + " " + name +
                         " with limit " + std::to_string(l.limit) + " in mode " +
                         mode_name(h->mode));
       }
@@ -411,14 +342,14 @@ CommandResult LockState::acquire(Ctx& x) {
     }
     if (l.active() && l.limit != limit) {
       return fail(x.index, x.c, "limit_mismatch",
-                  std::string(kind_word(kind)) + " " + name + " is in use with limit " +
+                  std::string(kind_name(kind)) + " " + name + " is in use with limit " +
                       std::to_string(l.limit));
     }
     for (Waiter& w : l.waiters) {
       if (w.session != sid) continue;
       if (w.mode != mode) {
         return fail(x.index, x.c, "limit_mismatch",
-                    std::string("the session waits for ") + kind_word(kind) + " " + name +
+                    std::string("the session waits for ") + kind_name(kind) + " " + name +
                         " in mode " + mode_name(w.mode));
       }
       w.deadline_ms = x.now + wait_ms;  // attach: same place, the new deadline
@@ -459,7 +390,7 @@ CommandResult LockState::acquire(Ctx& x) {
   if (wait_ms == 0) return held_error(x.index, x.c, &l);
   if (l.waiters.size() >= limits_.max_waiters_per_lock) {
     return fail(x.index, x.c, "limit_exceeded",
-                std::string(kind_word(kind)) + " " + name + " has the maximum of " +
+                std::string(kind_name(kind)) + " " + name + " has the maximum of " +
                     std::to_string(limits_.max_waiters_per_lock) + " waiters");
   }
   l.waiters.push_back(Waiter{sid, mode, x.now + wait_ms, str_arg(a, "value"), x.index});
@@ -576,135 +507,6 @@ CommandResult LockState::sweep(Ctx& x) {
     }
   }
   return ok_result(x.index, x.c, {{"cancelled", cancelled}});
-}
-
-// ---- persistence ---------------------------------------------------------
-
-std::string LockState::encode_lock(const LockRecord& l) {
-  json h = json::array(), w = json::array();
-  for (const Holder& x : l.holders)
-    h.push_back({x.session, x.token, x.mode == LockMode::kShared ? 1 : 0, x.value});
-  for (const Waiter& x : l.waiters)
-    w.push_back(
-        {x.session, x.mode == LockMode::kShared ? 1 : 0, x.deadline_ms, x.value, x.since});
-  return json{{"k", l.kind == LockKind::kElection ? 1 : 0},
-              {"n", l.name},
-              {"l", l.limit},
-              {"m", l.modify_index},
-              {"d", l.delay_until_ms},
-              {"h", h},
-              {"w", w}}
-      .dump();
-}
-
-Result<LockRecord> LockState::decode_lock(const std::string& data) {
-  json j = json::parse(data, nullptr, false);
-  try {
-    LockRecord l;
-    l.kind = j.at("k").get<int>() == 1 ? LockKind::kElection : LockKind::kLock;
-    l.name = j.at("n").get<std::string>();
-    l.limit = j.at("l").get<std::uint32_t>();
-    l.modify_index = j.at("m").get<Index>();
-    l.delay_until_ms = j.at("d").get<std::int64_t>();
-    for (const json& x : j.at("h")) {
-      l.holders.push_back(Holder{x.at(0).get<std::string>(), x.at(1).get<Index>(),
-                                 x.at(2).get<int>() == 1 ? LockMode::kShared : LockMode::kExclusive,
-                                 x.at(3).get<std::string>()});
-    }
-    for (const json& x : j.at("w")) {
-      l.waiters.push_back(Waiter{x.at(0).get<std::string>(),
-                                 x.at(1).get<int>() == 1 ? LockMode::kShared : LockMode::kExclusive,
-                                 x.at(2).get<std::int64_t>(), x.at(3).get<std::string>(),
-                                 x.at(4).get<Index>()});
-    }
-    return l;
-  } catch (const json::exception& e) {
-    return Status(ErrorCode::kCorruption, std::string("stored lock record: ") + e.what());
-  }
-}
-
-void LockState::clear() {
-  locks_.clear();
-  sessions_.clear();
-  timed_.clear();
-  tombstones_.clear();
-  active_ = 0;
-  effects_ = LockEffects{};
-}
-
-void LockState::load_session(SessionRecord s) {
-  s.held.clear();
-  s.waiting.clear();
-  std::string id = s.id;
-  sessions_[id] = std::move(s);
-}
-
-void LockState::load_lock(LockRecord l) {
-  std::string key = lock_key(l.kind, l.name);
-  l.counted = false;
-  locks_[key] = std::move(l);
-}
-
-void LockState::finish_load() {
-  std::vector<std::pair<Index, std::string>> free;
-  for (auto& [key, l] : locks_) {
-    for (const Holder& h : l.holders)
-      sessions_.at(h.session).held.insert(key);
-    for (const Waiter& w : l.waiters)
-      sessions_.at(w.session).waiting.insert(key);
-    l.counted = l.active();
-    if (l.counted) ++active_;
-    if (!l.waiters.empty() || l.delay_until_ms != 0) timed_.insert(key);
-    if (!l.active() && l.delay_until_ms == 0) free.emplace_back(l.modify_index, key);
-  }
-  std::sort(free.begin(), free.end());
-  tombstones_.assign(free.begin(), free.end());
-  effects_ = LockEffects{};
-}
-
-std::string LockState::check_invariants() const {
-  std::size_t active = 0;
-  for (const auto& [key, l] : locks_) {
-    if (key != lock_key(l.kind, l.name)) return "lock stored under the wrong key " + key;
-    std::size_t exclusive = 0;
-    for (const Holder& h : l.holders) {
-      if (h.mode == LockMode::kExclusive) ++exclusive;
-      auto s = sessions_.find(h.session);
-      if (s == sessions_.end()) return key + " held by ended session " + h.session;
-      if (s->second.held.count(key) == 0) return key + " holder index missing " + h.session;
-    }
-    if (l.holders.size() > l.limit && exclusive > 0)
-      return key + " has " + std::to_string(l.holders.size()) + " holders over limit " +
-             std::to_string(l.limit);
-    if (exclusive > 0 && exclusive != l.holders.size())
-      return key + " mixes shared and exclusive holders";
-    if (l.limit > 1 && exclusive != l.holders.size()) return key + " semaphore with shared holder";
-    if (l.kind == LockKind::kElection && (l.holders.size() > 1 || l.limit != 1))
-      return key + " election with more than one leader";
-    std::set<std::string> seen;
-    for (const Holder& h : l.holders)
-      if (!seen.insert(h.session).second) return key + " holds twice for " + h.session;
-    for (const Waiter& w : l.waiters) {
-      if (!seen.insert(w.session).second) return key + " holds and waits for " + w.session;
-      auto s = sessions_.find(w.session);
-      if (s == sessions_.end()) return key + " waited on by ended session " + w.session;
-      if (s->second.waiting.count(key) == 0) return key + " waiter index missing " + w.session;
-    }
-    if (l.active()) ++active;
-    if (l.counted != l.active()) return key + " active count out of date";
-  }
-  if (active != active_) return "active lock count out of date";
-  for (const auto& [id, s] : sessions_) {
-    for (const std::string& key : s.held) {
-      const LockRecord* l = find_lock(key);
-      if (l == nullptr || l->holder(id) == nullptr) return "session " + id + " lists " + key;
-    }
-    for (const std::string& key : s.waiting) {
-      const LockRecord* l = find_lock(key);
-      if (l == nullptr || l->waiter(id) == nullptr) return "session " + id + " waits " + key;
-    }
-  }
-  return "";
 }
 
 }  // namespace raftlock::service

@@ -185,14 +185,15 @@ class LockState {
   nlohmann::json holders_json(const LockRecord& l) const;
 
   LockLimits limits_;
-  std::map<std::string, LockRecord> locks_;        // by key, tombstones included
-  std::map<std::string, SessionRecord> sessions_;  // by id
-  std::set<std::string> timed_;                    // keys with waiters or a lock delay
+  std::map<std::string, LockRecord> locks_;                     // by key, tombstones included
+  std::map<std::string, SessionRecord> sessions_;               // by id
+  std::set<std::string> timed_;                                 // keys with waiters or a lock delay
   std::deque<std::pair<raft::Index, std::string>> tombstones_;  // (modify_index, key)
   std::size_t active_ = 0;                                      // active locks
   LockEffects effects_;
 };
 
 const char* mode_name(LockMode m);
+const char* kind_name(LockKind k);  // "lock" or "election", as commands name them
 
 }  // namespace raftlock::service

@@ -8,17 +8,9 @@ using nlohmann::json;
 
 namespace {
 
-const char* kind_word(LockKind k) {
-  return k == LockKind::kElection ? "election" : "lock";
-}
-
 json request_args(const AcquireRequest& r) {
-  return {{"kind", kind_word(r.kind)},
-          {"name", r.name},
-          {"session", r.session},
-          {"mode", mode_name(r.mode)},
-          {"limit", r.limit},
-          {"wait_ms", r.wait_ms},
+  return {{"kind", kind_name(r.kind)}, {"name", r.name},   {"session", r.session},
+          {"mode", mode_name(r.mode)}, {"limit", r.limit}, {"wait_ms", r.wait_ms},
           {"value", r.value}};
 }
 
@@ -26,7 +18,10 @@ json request_args(const AcquireRequest& r) {
 
 LockWaits::LockWaits(boost::asio::io_context& io, Proposals& proposals, StateView state,
                      std::chrono::milliseconds proposal_timeout)
-    : io_(io), proposals_(proposals), state_(std::move(state)), proposal_timeout_(proposal_timeout) {}
+    : io_(io),
+      proposals_(proposals),
+      state_(std::move(state)),
+      proposal_timeout_(proposal_timeout) {}
 
 std::uint64_t LockWaits::acquire(const AcquireRequest& req, Done done) {
   const std::uint64_t id = next_id_++;
@@ -83,7 +78,7 @@ void LockWaits::give_up(std::uint64_t id, const char* reason) {
   }
   t.ending = true;
   if (t.timer) t.timer->cancel();
-  json args = {{"kind", kind_word(t.req.kind)},
+  json args = {{"kind", kind_name(t.req.kind)},
                {"name", t.req.name},
                {"session", t.req.session},
                {"reason", reason}};
@@ -94,7 +89,8 @@ void LockWaits::give_up(std::uint64_t id, const char* reason) {
                        std::vector<std::uint64_t> gone;
                        auto [a, b] = by_wait_.equal_range(wk);
                        for (auto i = a; i != b; ++i)
-                         if (i->second != id && tickets_.at(i->second).gone) gone.push_back(i->second);
+                         if (i->second != id && tickets_.at(i->second).gone)
+                           gone.push_back(i->second);
                        finish(id, r);
                        for (std::uint64_t g : gone)
                          finish(g, r);

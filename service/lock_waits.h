@@ -59,9 +59,9 @@ class LockWaits {
     Done done;
     std::chrono::steady_clock::time_point deadline;
     std::unique_ptr<boost::asio::steady_timer> timer;
-    bool queued = false;     // the acquire entry queued it; waiting for a grant
-    bool gone = false;       // the client went away
-    bool ending = false;     // a lock.cancel is in flight
+    bool queued = false;  // the acquire entry queued it; waiting for a grant
+    bool gone = false;    // the client went away
+    bool ending = false;  // a lock.cancel is in flight
   };
   using WaitKey = std::pair<std::string, std::string>;  // (lock key, session)
 

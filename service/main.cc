@@ -1,9 +1,9 @@
 // raftlockd: one node of a raftlock cluster. With no flags, a single-node
 // cluster on 127.0.0.1:8080 with its data in ./raftlock-data.
+#include <malloc.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
-#include <malloc.h>
 
 #include "service/backup.h"
 #include "service/daemon.h"

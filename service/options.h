@@ -33,9 +33,9 @@ struct DaemonOptions {
   LogLevel log_level = LogLevel::kInfo;
 
   // One-shot modes (docs/operations.md): do this and exit instead of serving.
-  bool check_config = false;       // --check-config: print the settings
-  std::string backup_to;           // --backup-to FILE: copy the data dir's database
-  std::string restore_from;        // --restore-from FILE: build the data dir from a backup
+  bool check_config = false;  // --check-config: print the settings
+  std::string backup_to;      // --backup-to FILE: copy the data dir's database
+  std::string restore_from;   // --restore-from FILE: build the data dir from a backup
   std::uint64_t restore_index_gap = 1000000;  // --restore-index-gap (whole-cluster restore)
 };
 

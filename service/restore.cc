@@ -64,7 +64,8 @@ Result<std::string> make_single_node(const DaemonOptions& o, const std::string& 
     storage::Transaction tx(**db);
     Status s = tx.begin();
     if (s) s = (*db)->exec("DELETE FROM sm_members");
-    auto ins = (*db)->prepare("INSERT INTO sm_members (id, peer, http, voter) VALUES (?1, ?2, ?3, 1)");
+    auto ins =
+        (*db)->prepare("INSERT INTO sm_members (id, peer, http, voter) VALUES (?1, ?2, ?3, 1)");
     if (s) s = ins.status();
     if (s) s = ins.value().bind_uint64(1, o.id);
     if (s) s = ins.value().bind_text(2, peer);
@@ -85,9 +86,9 @@ Result<std::string> make_single_node(const DaemonOptions& o, const std::string& 
   Status s = (*store)->write(w);
   if (!s) return s;
   (*sm)->restore(snap);  // the tables from the image, applied index = index
-  return "one-node cluster of node " + std::to_string(o.id) + " restored: the backup's state at index " +
-         std::to_string(applied) + " now at index " + std::to_string(index) + ", term " +
-         std::to_string(term);
+  return "one-node cluster of node " + std::to_string(o.id) +
+         " restored: the backup's state at index " + std::to_string(applied) + " now at index " +
+         std::to_string(index) + ", term " + std::to_string(term);
 }
 
 Result<std::string> seed_member(const DaemonOptions& o, const std::string& path) {
@@ -116,14 +117,15 @@ Result<std::string> restore_data_dir(const DaemonOptions& o) {
   auto what = describe_database(o.restore_from);  // refuses files that are no node database
   if (!what) return what.status();
   fs::create_directories(o.data_dir, ec);
-  if (ec) return Status(ErrorCode::kIo, "cannot create --data-dir " + o.data_dir + ": " + ec.message());
+  if (ec)
+    return Status(ErrorCode::kIo, "cannot create --data-dir " + o.data_dir + ": " + ec.message());
   const std::string path = (fs::path(o.data_dir) / "raftlock.db").string();
   if (fs::exists(path, ec))
     return Status(ErrorCode::kConflict,
                   path + " exists: restore into an empty data dir (move the old one away)");
   Status s = copy_database(o.restore_from, path);
-  Result<std::string> r = s ? (o.join ? seed_member(o, path) : make_single_node(o, path))
-                            : Result<std::string>(s);
+  Result<std::string> r =
+      s ? (o.join ? seed_member(o, path) : make_single_node(o, path)) : Result<std::string>(s);
   if (!r) {
     for (const char* suffix : {"", "-wal", "-shm"})
       fs::remove(path + suffix, ec);

@@ -142,8 +142,7 @@ void SessionKeeper::tick() {
     for (const std::string& id : expire)
       expiry_sent_[id] = now;
     expiries_proposed_ += expire.size();
-    log_.info("expiring " + std::to_string(expire.size()) + " session(s), first " +
-              expire.front());
+    log_.info("expiring " + std::to_string(expire.size()) + " session(s), first " + expire.front());
     proposals_.propose("session.expire", {{"ids", expire}, {"term", term_}},
                        std::chrono::milliseconds(2000), [](const CommandResult&) {});
   }

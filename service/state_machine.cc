@@ -1,7 +1,7 @@
 #include "service/state_machine.h"
 
-#include <boost/asio/post.hpp>
 #include <malloc.h>
+#include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
 #include "raft/assert.h"
@@ -323,7 +323,8 @@ std::optional<CommandResult> SqliteStateMachine::earlier_result(const std::strin
 }
 
 void SqliteStateMachine::remember_result(const CommandResult& r) {
-  auto st = cached("INSERT OR REPLACE INTO sm_requests (req, applied_index, result) VALUES (?1, ?2, '')");
+  auto st =
+      cached("INSERT OR REPLACE INTO sm_requests (req, applied_index, result) VALUES (?1, ?2, '')");
   check(st.status(), "prepare remember");
   check(st.value().bind_text(1, r.req), "bind");
   check(st.value().bind_uint64(2, r.index), "bind");

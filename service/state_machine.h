@@ -53,12 +53,12 @@ class SqliteStateMachine final : public raft::StateMachine {
   // Opens the state machine's view of the node database at `path` (which the
   // log store has already migrated).
   static Result<std::unique_ptr<SqliteStateMachine>> open(const std::string& path,
-                                                         LockLimits limits = {});
+                                                          LockLimits limits = {});
   // Shares the log store's connection `db` (which outlives the state
   // machine): applies switch it to synchronous=NORMAL for their own
   // transaction and back to FULL after.
   static Result<std::unique_ptr<SqliteStateMachine>> open_shared(storage::Database& db,
-                                                                LockLimits limits = {});
+                                                                 LockLimits limits = {});
 
   raft::Index applied_index() const override { return applied_; }
   void apply(const std::vector<raft::Entry>& entries) override;

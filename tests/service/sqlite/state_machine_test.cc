@@ -108,12 +108,12 @@ TEST_CASE("state machine: a re-proposed command takes effect once") {
   std::vector<CommandResult> results;
   sm->on_result([&](const CommandResult& r) { results.push_back(r); });
   raft::Entry create = command(1, "session.create", {{"id", "aaaaaaaaaaaaaaaa"}});
-  raft::Entry acquire = command(2, "lock.acquire",
-                                {{"kind", "lock"}, {"name", "db"}, {"session", "aaaaaaaaaaaaaaaa"}});
+  raft::Entry acquire = command(
+      2, "lock.acquire", {{"kind", "lock"}, {"name", "db"}, {"session", "aaaaaaaaaaaaaaaa"}});
   raft::Entry again = acquire;
   again.index = 3;
-  raft::Entry release = command(4, "lock.release",
-                                {{"kind", "lock"}, {"name", "db"}, {"session", "aaaaaaaaaaaaaaaa"}});
+  raft::Entry release = command(
+      4, "lock.release", {{"kind", "lock"}, {"name", "db"}, {"session", "aaaaaaaaaaaaaaaa"}});
   raft::Entry release_again = release;
   release_again.index = 5;
   raft::Entry acquire_after = acquire;  // a stale copy of the acquire, after the release
