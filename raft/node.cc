@@ -114,6 +114,11 @@ void Node::process() {
       }
     }
     transport_.release();
+    // Committed entries this node had already made durable (all but those in
+    // this Ready's own write) are applied before the write: their answers do
+    // not wait for the fsync of newer entries.
+    const std::size_t early = rd.snapshot ? 0 : durable_prefix(rd);
+    if (early > 0) apply_committed(rd.committed_entries, 0, early);
     // 1. Persist: durable before anything that depends on it leaves this node.
     StorageWrite w = rd.storage_write();
     if (w.hard_state && !w.install_snapshot && !w.compact && w.hard_state->term == written_.term &&
@@ -142,8 +147,8 @@ void Node::process() {
       if (!sent[k]) transport_.send(rd.messages[k]);
     }
     transport_.release();
-    // 4. Apply, then serve the reads that waited for it.
-    if (!rd.committed_entries.empty()) sm_.apply(rd.committed_entries);
+    // 4. Apply the rest, then serve the reads that waited for it.
+    apply_committed(rd.committed_entries, early, rd.committed_entries.size());
     if (rd.soft_state) {
       if (rd.soft_state->leader != last_leader_ && rd.soft_state->leader != kNoNode) {
         ++leader_changes_;
@@ -160,6 +165,25 @@ void Node::process() {
     }
     maybe_snapshot();
   }
+}
+
+std::size_t Node::durable_prefix(const Ready& rd) {
+  if (rd.entries.empty()) return rd.committed_entries.size();
+  const Index first_written = rd.entries.front().index;
+  std::size_t n = 0;
+  while (n < rd.committed_entries.size() && rd.committed_entries[n].index < first_written)
+    ++n;
+  return n;
+}
+
+void Node::apply_committed(const std::vector<Entry>& entries, std::size_t from, std::size_t to) {
+  if (from >= to) return;
+  if (from == 0 && to == entries.size()) {
+    sm_.apply(entries);
+    return;
+  }
+  sm_.apply(std::vector<Entry>(entries.begin() + static_cast<std::ptrdiff_t>(from),
+                               entries.begin() + static_cast<std::ptrdiff_t>(to)));
 }
 
 void Node::maybe_snapshot() {

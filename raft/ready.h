@@ -16,6 +16,10 @@
 // waits for the write; and nothing goes early in a Ready that changes the term
 // or the vote, which must be durable before any message of that term leaves.
 // A driver that skips step 0 (sends everything in step 3) is just as safe.
+//
+// Step 4 may start before step 1 for the committed entries below the first
+// of rd.entries (none if rd.snapshot): they were made durable by an earlier
+// write, so their results need not wait for this one's fsync.
 #pragma once
 
 #include <optional>

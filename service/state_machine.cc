@@ -67,13 +67,13 @@ Result<std::unique_ptr<SqliteStateMachine>> SqliteStateMachine::open_shared(stor
 void SqliteStateMachine::begin_apply() {
   // On a shared connection the log store's transactions need FULL; only the
   // state machine's own commits may skip the fsync (see open()).
-  if (!owned_) check(db_->exec("PRAGMA synchronous=NORMAL"), "synchronous=NORMAL");
+  if (!owned_) check(cached("PRAGMA synchronous=NORMAL").value().run(), "synchronous=NORMAL");
   check(db_->begin(storage::TransactionMode::kImmediate), "begin apply");
 }
 
 void SqliteStateMachine::end_apply() {
   check(db_->commit(), "commit apply");
-  if (!owned_) check(db_->exec("PRAGMA synchronous=FULL"), "synchronous=FULL");
+  if (!owned_) check(cached("PRAGMA synchronous=FULL").value().run(), "synchronous=FULL");
 }
 
 Status SqliteStateMachine::load() {
@@ -126,6 +126,15 @@ Status SqliteStateMachine::load_tables() {
     state_.load_lock(std::move(l).value());
   }
   state_.finish_load();
+  requests_.clear();
+  auto rs = db_->prepare("SELECT req, applied_index FROM sm_requests ORDER BY applied_index");
+  if (!rs) return rs.status();
+  while (true) {
+    auto row = rs.value().step();
+    if (!row) return row.status();
+    if (!*row) break;
+    requests_.add(rs.value().column_text(0), rs.value().column_uint64(1));
+  }
   return Status::ok();
 }
 
@@ -166,7 +175,7 @@ void SqliteStateMachine::apply(const std::vector<Entry>& entries) {
     }
     applied_ = e.index;
   }
-  if (applied_ > kRequestWindow) {
+  if (applied_ > kRequestWindow && requests_.prune_through(applied_ - kRequestWindow)) {
     // Deterministic pruning: every node forgets the same requests at the same index.
     auto prune = cached("DELETE FROM sm_requests WHERE applied_index <= ?1");
     check(prune.status(), "prepare prune");
@@ -303,32 +312,26 @@ CommandResult SqliteStateMachine::apply_command(const Entry& e) {
 }
 
 std::optional<CommandResult> SqliteStateMachine::earlier_result(const std::string& req) const {
-  auto st = cached("SELECT applied_index FROM sm_requests WHERE req = ?1");
-  check(st.status(), "prepare request lookup");
-  storage::Statement& s = st.value();
-  storage::ResetOnExit reset(s);
-  check(s.bind_text(1, req), "bind");
-  auto row = s.step();
-  check(row.status(), "read request");
-  if (!*row) return std::nullopt;
+  const std::optional<Index> at = requests_.find(req);
+  if (!at) return std::nullopt;
   // A second copy of a command (re-proposed after a leader change) changes
   // nothing. Its result is not needed: the node that proposed it answered
   // its client when the first copy was applied, and no request waits for
   // the copy any more.
   CommandResult r;
-  r.index = s.column_uint64(0);
+  r.index = *at;
   r.req = req;
   r.body = json{{"duplicate", true}};
   return r;
 }
 
 void SqliteStateMachine::remember_result(const CommandResult& r) {
-  auto st =
-      cached("INSERT OR REPLACE INTO sm_requests (req, applied_index, result) VALUES (?1, ?2, '')");
+  auto st = cached("INSERT INTO sm_requests (applied_index, req, result) VALUES (?1, ?2, '')");
   check(st.status(), "prepare remember");
-  check(st.value().bind_text(1, r.req), "bind");
-  check(st.value().bind_uint64(2, r.index), "bind");
+  check(st.value().bind_uint64(1, r.index), "bind");
+  check(st.value().bind_text(2, r.req), "bind");
   check(st.value().run(), "remember request");
+  requests_.add(r.req, r.index);
 }
 
 std::vector<Member> SqliteStateMachine::members() const {

@@ -5,10 +5,11 @@
 // even across crashes. Applying is deterministic: no clocks, no randomness;
 // all inputs travel inside the entries (command.h).
 //
-// Tables (storage/schema.cc, migration 2): sm_meta (applied index),
+// Tables (storage/schema.cc, migrations 2-4): sm_meta (applied index),
 // sm_members (cluster members and their addresses, from configuration
-// entries), sm_requests (ids of recent commands, so a
-// command proposed twice takes effect once), sm_sessions and sm_locks.
+// entries), sm_requests (ids of recent commands, so a command proposed twice
+// takes effect once; looked up in memory, request_window.h), sm_sessions and
+// sm_locks.
 //
 // The lock rules live in LockState (lock_state.h), a pure in-memory model
 // that serves every read; this class persists what each batch changed (rows
@@ -30,6 +31,7 @@
 #include "raft/state_machine.h"
 #include "service/command.h"
 #include "service/lock_state.h"
+#include "service/request_window.h"
 #include "storage/database.h"
 
 namespace raftlock::service {
@@ -121,6 +123,7 @@ class SqliteStateMachine final : public raft::StateMachine {
   ResultHandler on_result_;
   EffectsHandler on_effects_;
   LockState state_;
+  RequestWindow requests_;  // mirrors sm_requests
 };
 
 }  // namespace raftlock::service

@@ -74,10 +74,27 @@ CREATE TABLE sm_locks (
 CREATE INDEX sm_requests_by_index ON sm_requests (applied_index);
 )sql";
 
+// Version 4: sm_requests keyed by the applied index. Its rows are inserted in
+// index order, so a batch's inserts share the table's last page instead of
+// touching a page of a random-keyed index each; duplicates are looked up in
+// memory (service/request_window.h), so no index on `req` is kept.
+constexpr std::string_view kRequestsByIndexV4 = R"sql(
+CREATE TABLE sm_requests_v4 (
+  applied_index INTEGER PRIMARY KEY,  -- the entry that carried the command
+  req           TEXT NOT NULL,        -- its request id
+  result        TEXT NOT NULL         -- unused ('')
+) STRICT;
+INSERT OR IGNORE INTO sm_requests_v4 (applied_index, req, result)
+  SELECT applied_index, req, result FROM sm_requests;
+DROP TABLE sm_requests;
+ALTER TABLE sm_requests_v4 RENAME TO sm_requests;
+)sql";
+
 constexpr Migration kNodeMigrations[] = {
     {1, "raft log, hard state, snapshot", kRaftLogV1},
     {2, "state machine: meta, members, requests, sessions", kStateMachineV2},
     {3, "state machine: locks and elections", kLocksV3},
+    {4, "state machine: requests keyed by applied index", kRequestsByIndexV4},
 };
 
 constexpr std::string_view kCreateVersionTable =

@@ -7,6 +7,7 @@
 
 #include "service/sm_image.h"
 #include "service/state_machine.h"
+#include "storage/schema.h"
 #include "storage/sqlite_log_store.h"
 #include "tests/storage/temp_dir.h"
 
@@ -146,6 +147,84 @@ TEST_CASE("state machine image: malformed images are refused") {
     CHECK_MESSAGE(s.code() == ErrorCode::kCorruption, bad);
     REQUIRE(db.value()->rollback().is_ok());
   }
+}
+
+TEST_CASE("state machine: request ids are remembered across reopen and restore, then forgotten") {
+  storage::testing::TempDir dir;
+  const std::string path = dir.file("node.db");
+  raft::Entry create = command(1, "session.create", {{"id", "aaaaaaaaaaaaaaaa"}});
+  raft::Entry copy = create;  // the same command, re-proposed after a restart
+  copy.index = 2;
+  raft::Bytes image;
+  {
+    auto sm = open_sm(path);
+    sm->apply({create});
+    image = sm->snapshot_image();
+  }
+  auto check_duplicate = [&](SqliteStateMachine& sm, raft::Index index) {
+    std::vector<CommandResult> results;
+    sm.on_result([&](const CommandResult& r) { results.push_back(r); });
+    raft::Entry e = copy;
+    e.index = index;
+    sm.apply({e});
+    REQUIRE(results.size() == 1);
+    CHECK(results[0].body.value("duplicate", false));
+    CHECK(results[0].index == 1);  // where the first copy took effect
+    sm.on_result(nullptr);
+  };
+  auto reopened = open_sm(path);
+  check_duplicate(*reopened, 2);
+
+  auto restored = open_sm(dir.file("restored.db"));
+  raft::Snapshot snap;
+  snap.meta.index = 1;
+  snap.meta.term = 2;
+  snap.data = image;
+  restored->restore(snap);
+  check_duplicate(*restored, 2);
+
+  // Past the window, the id is forgotten on every node at the same index: a
+  // copy then takes effect (here: refused, as the session exists already).
+  std::vector<raft::Entry> filler;
+  for (raft::Index i = 3; i <= SqliteStateMachine::kRequestWindow + 2; ++i)
+    filler.push_back(command(i, "noop", json::object()));
+  reopened->apply(filler);
+  std::vector<CommandResult> results;
+  reopened->on_result([&](const CommandResult& r) { results.push_back(r); });
+  raft::Entry late = copy;
+  late.index = SqliteStateMachine::kRequestWindow + 3;
+  reopened->apply({late});
+  REQUIRE(results.size() == 1);
+  CHECK_FALSE(results[0].body.value("duplicate", false));
+  auto rows = storage::Database::open(path);
+  REQUIRE(rows.is_ok());
+  CHECK(rows.value()->query_int64("SELECT min(applied_index) FROM sm_requests").value() == 4);
+}
+
+TEST_CASE("state machine: migration 4 keeps the request window of an older database") {
+  storage::testing::TempDir dir;
+  const std::string path = dir.file("node.db");
+  {
+    auto db = storage::Database::open(path);
+    REQUIRE(db.is_ok());
+    REQUIRE(storage::migrate(*db.value(), storage::node_migrations().first(3)).is_ok());
+    REQUIRE(db.value()
+                ->exec("INSERT INTO sm_meta (id, applied_index) VALUES (1, 7);"
+                       "INSERT INTO sm_requests (req, applied_index, result) VALUES "
+                       "('n1-7', 7, ''), ('n1-5', 5, '')")
+                .is_ok());
+  }
+  auto sm = open_sm(path);  // migrates to the latest version
+  CHECK(sm->applied_index() == 7);
+  std::vector<CommandResult> results;
+  sm->on_result([&](const CommandResult& r) { results.push_back(r); });
+  raft::Entry copy = command(8, "session.create", {{"id", "aaaaaaaaaaaaaaaa"}});
+  copy.data = encode_command("session.create", "n1-5", {{"id", "aaaaaaaaaaaaaaaa"}, {"now", 1}});
+  sm->apply({copy});
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].body.value("duplicate", false));
+  CHECK(results[0].index == 5);
+  CHECK(sm->locks().find_session("aaaaaaaaaaaaaaaa") == nullptr);
 }
 
 }  // namespace
