@@ -41,8 +41,7 @@ void add_election_routes(Router& r, ApiContext& ctx) {
           a.kind = LockKind::kElection;
           a.name = name;
           a.wait_ms = wait;
-          const std::uint64_t id = ctx.waits.acquire(a, on_result(reply, v));
-          if (rc.client_gone) rc.client_gone->on_gone = [&ctx, id]() { ctx.waits.gone(id); };
+          ctx.waits.acquire(a, on_result(reply, v), watch_hangup(ctx, rc.client_gone));
         });
 
   r.add(verb::post, "/v1/elections/{name}/proclaim", "elections_proclaim",

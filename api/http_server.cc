@@ -51,12 +51,14 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = req_.keep_alive();
     started_ = std::chrono::steady_clock::now();
     gone_ = std::make_shared<ClientGone>();
+    gone_->arm = [weak = weak_from_this()]() {
+      if (auto self = weak.lock(); self && !self->replied_) self->watch_for_hangup();
+    };
     replied_ = false;
     stream_.expires_never();  // handlers may wait (long polls); they bound themselves
     RequestContext ctx{req_, {}, {}, {}, gone_};
     auto self = shared_from_this();
     route_ = server_.router_.dispatch(ctx, [self](Response res) { self->reply(std::move(res)); });
-    if (!replied_) watch_for_hangup();
   }
 
   void watch_for_hangup() {

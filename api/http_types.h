@@ -20,9 +20,21 @@ using Reply = std::function<void(Response)>;
 // Set when the client connection that made a request has gone away, so long
 // waits can give up: `gone` turns true and `on_gone` (if a handler set one)
 // is called once.
+// Set when the client of a request hangs up before its answer. Watching the
+// connection costs a reactor operation per request, so the server starts it
+// only when a handler asks to hear of the hang-up (when_gone).
 struct ClientGone {
   bool gone = false;
   std::function<void()> on_gone;
+  std::function<void()> arm;  // set by the server: starts the watch
+  void when_gone(std::function<void()> f) {
+    on_gone = std::move(f);
+    if (arm) {
+      auto a = std::move(arm);
+      arm = nullptr;
+      a();
+    }
+  }
   void fire() {
     if (gone) return;
     gone = true;

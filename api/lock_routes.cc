@@ -57,8 +57,7 @@ void add_lock_routes(Router& r, ApiContext& ctx) {
           a.mode = mode == "shared" ? LockMode::kShared : LockMode::kExclusive;
           a.limit = static_cast<std::uint32_t>(limit);
           a.wait_ms = wait;
-          const std::uint64_t id = ctx.waits.acquire(a, on_result(reply, v));
-          if (rc.client_gone) rc.client_gone->on_gone = [&ctx, id]() { ctx.waits.gone(id); };
+          ctx.waits.acquire(a, on_result(reply, v), watch_hangup(ctx, rc.client_gone));
         });
 
   r.add(verb::post, "/v1/locks/{name}/release", "locks_release",

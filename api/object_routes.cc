@@ -121,10 +121,15 @@ void blocking_read(ApiContext& ctx, RequestContext& rc, const std::string& key, 
             ctx.watches.add(key, std::chrono::milliseconds(wait_ms),
                             [render, reply, stale]() { reply(render(stale)); });
         if (gone) {
-          gone->on_gone = [&ctx, id]() { ctx.watches.cancel(id); };
+          gone->when_gone([&ctx, id]() { ctx.watches.cancel(id); });
         }
       },
       reply);
+}
+
+service::LockWaits::Queued watch_hangup(ApiContext& ctx, const GoneFlag& gone) {
+  if (!gone) return nullptr;
+  return [&ctx, gone](std::uint64_t id) { gone->when_gone([&ctx, id]() { ctx.waits.gone(id); }); };
 }
 
 std::function<void(const service::CommandResult&)> on_result(Reply reply, unsigned version,

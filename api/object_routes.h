@@ -39,6 +39,10 @@ using Render = std::function<Response(bool stale)>;
 void blocking_read(ApiContext& ctx, RequestContext& rc, const std::string& key, Render render,
                    Reply reply);
 
+// For LockWaits::acquire: once the request waits in the queue, its client
+// hanging up gives the wait up (the connection is watched only from then on).
+service::LockWaits::Queued watch_hangup(ApiContext& ctx, const GoneFlag& gone);
+
 // Answers a proposal: ok_status with the result's body, or the mapped error.
 std::function<void(const service::CommandResult&)> on_result(Reply reply, unsigned version,
                                                              unsigned ok_status = 200);

@@ -1,7 +1,6 @@
 #include "raft/codec.h"
 
 #include <algorithm>
-#include <boost/crc.hpp>
 #include <boost/endian/conversion.hpp>
 #include <cstdio>
 #include <cstring>
@@ -495,12 +494,6 @@ FrameType frame_type(const Frame& f) {
     default:
       return FrameType::kSnapshotChunk;
   }
-}
-
-std::uint32_t crc32c(std::string_view data) {
-  boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> crc;
-  crc.process_bytes(data.data(), data.size());
-  return crc.checksum();
 }
 
 Result<FrameHeader> decode_frame_header(std::string_view header, const CodecLimits& limits) {

@@ -126,8 +126,11 @@ using Frame = std::variant<Message, Handshake, HandshakeResponse, SnapshotChunk>
 
 FrameType frame_type(const Frame& f);
 
-// CRC-32C (Castagnoli, as in iSCSI and ext4) through Boost.CRC.
+// CRC-32C (Castagnoli, as in iSCSI and ext4): the CPU's crc32 instruction
+// where it has one (SSE 4.2), else Boost.CRC (crc32c.cc).
 std::uint32_t crc32c(std::string_view data);
+// The table-driven Boost.CRC computation alone (the reference in tests).
+std::uint32_t crc32c_portable(std::string_view data);
 
 // Checks the 16 bytes of a header: magic, version, type, flags, and that the
 // frame fits in limits.frame_bytes_max. REQUIRES: header.size() == kFrameHeaderBytes.

@@ -1,5 +1,6 @@
 #include "service/lock_waits.h"
 
+#include <utility>
 #include <vector>
 
 namespace raftlock::service {
@@ -23,12 +24,13 @@ LockWaits::LockWaits(boost::asio::io_context& io, Proposals& proposals, StateVie
       state_(std::move(state)),
       proposal_timeout_(proposal_timeout) {}
 
-std::uint64_t LockWaits::acquire(const AcquireRequest& req, Done done) {
+std::uint64_t LockWaits::acquire(const AcquireRequest& req, Done done, Queued queued) {
   const std::uint64_t id = next_id_++;
   Ticket t;
   t.req = req;
   t.key = LockState::lock_key(req.kind, req.name);
   t.done = std::move(done);
+  t.on_queued = std::move(queued);
   t.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(req.wait_ms);
   tickets_.emplace(id, std::move(t));
   proposals_.propose("lock.acquire", request_args(req), proposal_timeout_,
@@ -48,6 +50,7 @@ void LockWaits::on_acquired(std::uint64_t id, const CommandResult& r) {
   t.timer->async_wait([this, id](const boost::system::error_code& ec) {
     if (!ec) give_up(id, "timeout");
   });
+  if (t.on_queued) std::exchange(t.on_queued, nullptr)(id);
 }
 
 void LockWaits::gone(std::uint64_t id) {

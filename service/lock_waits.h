@@ -43,9 +43,12 @@ class LockWaits {
   LockWaits(boost::asio::io_context& io, Proposals& proposals, StateView state,
             std::chrono::milliseconds proposal_timeout);
 
+  using Queued = std::function<void(std::uint64_t id)>;
   // Proposes the acquire and calls `done` once: the grant, or the refusal,
   // or (after waiting) the grant or lock_held. Returns a handle for gone().
-  std::uint64_t acquire(const AcquireRequest& req, Done done);
+  // `queued` (optional) hears when the request starts waiting in the queue:
+  // only from then on does its client's hang-up matter.
+  std::uint64_t acquire(const AcquireRequest& req, Done done, Queued queued = nullptr);
   // The client of request `id` went away: give up its wait.
   void gone(std::uint64_t id);
   // After each applied batch (SqliteStateMachine::on_effects).
@@ -57,6 +60,7 @@ class LockWaits {
     AcquireRequest req;
     std::string key;
     Done done;
+    Queued on_queued;
     std::chrono::steady_clock::time_point deadline;
     std::unique_ptr<boost::asio::steady_timer> timer;
     bool queued = false;  // the acquire entry queued it; waiting for a grant
