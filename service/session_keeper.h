@@ -19,6 +19,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "raft/logger.h"
@@ -69,9 +70,9 @@ class SessionKeeper {
   raft::Term term_ = 0;      // the term this node leads in; 0 when it does not lead
   bool counting_ = false;    // the term's first entry is committed: deadlines run
   bool confirming_ = false;  // a ReadIndex round to learn that is in flight
-  std::map<std::string, Clock::time_point> deadline_;        // by session
-  std::set<std::pair<Clock::time_point, std::string>> due_;  // (deadline, session)
-  std::map<std::string, Clock::time_point> expiry_sent_;     // proposed, not yet applied
+  std::unordered_map<std::string, Clock::time_point> deadline_;     // by session
+  std::set<std::pair<Clock::time_point, std::string>> due_;         // (deadline, session)
+  std::unordered_map<std::string, Clock::time_point> expiry_sent_;  // proposed, not yet applied
   Clock::time_point sweep_sent_{};
   std::uint64_t expiries_proposed_ = 0;
 };
