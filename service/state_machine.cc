@@ -184,14 +184,17 @@ void SqliteStateMachine::apply(const std::vector<Entry>& entries) {
   }
   state_.prune(applied_);
   LockEffects effects = state_.take_effects();
-  persist(effects);
-  store_applied_index();
-  end_apply();
+  // The answers leave before the batch's rows are written: the entries are
+  // committed, so their results are final whether or not this node's copy of
+  // them survives a crash (a restart applies them again, to the same end).
   if (on_result_) {
     for (const CommandResult& r : results)
       on_result_(r);
   }
   if (on_effects_ && !effects.empty()) on_effects_(effects);
+  persist(effects);
+  store_applied_index();
+  end_apply();
 }
 
 void SqliteStateMachine::persist(const LockEffects& effects) {

@@ -74,10 +74,13 @@ class SqliteStateMachine final : public raft::StateMachine {
   ~SqliteStateMachine() override;
   void restore(const raft::Snapshot& snapshot) override;
 
-  // Called after each applied batch is durable, once per command entry.
+  // Called once per command entry of each applied batch, as soon as the
+  // model has applied the batch (before its rows are written: the entries are
+  // committed, so the results are final either way). Handlers must not apply
+  // or restore re-entrantly.
   void on_result(ResultHandler h) { on_result_ = std::move(h); }
-  // Called after each applied batch is durable (and after a restore, with
-  // every key changed), after the results.
+  // Called after each applied batch's results (and after a restore, with
+  // every key changed).
   void on_effects(EffectsHandler h) { on_effects_ = std::move(h); }
   const LockState& locks() const { return state_; }
 
