@@ -2,6 +2,7 @@
 // it back, and the structural invariants checked after loading and in tests.
 #include <algorithm>
 
+#include "service/json_text.h"
 #include "service/lock_state.h"
 
 namespace raftlock::service {
@@ -10,19 +11,51 @@ using nlohmann::json;
 using raft::Index;
 
 std::string LockState::encode_lock(const LockRecord& l) {
-  json h = json::array(), w = json::array();
-  for (const Holder& x : l.holders)
-    h.push_back({x.session, x.token, x.mode == LockMode::kShared ? 1 : 0, x.value});
-  for (const Waiter& x : l.waiters)
-    w.push_back({x.session, x.mode == LockMode::kShared ? 1 : 0, x.deadline_ms, x.value, x.since});
-  return json{{"k", l.kind == LockKind::kElection ? 1 : 0},
-              {"n", l.name},
-              {"l", l.limit},
-              {"m", l.modify_index},
-              {"d", l.delay_until_ms},
-              {"h", h},
-              {"w", w}}
-      .dump();
+  // {"d":..,"h":[[session,token,shared,value]..],"k":..,"l":..,"m":..,"n":..,
+  //  "w":[[session,shared,deadline_ms,value,since]..]}: keys in the order
+  // nlohmann::json keeps them (sorted), so the text equals its dump().
+  using json_text::append_int;
+  using json_text::append_string;
+  std::string out;
+  out.reserve(96 + l.name.size() + 48 * (l.holders.size() + l.waiters.size()));
+  out.append("{\"d\":");
+  append_int(out, l.delay_until_ms);
+  out.append(",\"h\":[");
+  for (std::size_t i = 0; i < l.holders.size(); ++i) {
+    const Holder& x = l.holders[i];
+    if (i > 0) out.push_back(',');
+    out.push_back('[');
+    append_string(out, x.session);
+    out.push_back(',');
+    append_int(out, x.token);
+    out.append(x.mode == LockMode::kShared ? ",1," : ",0,");
+    append_string(out, x.value);
+    out.push_back(']');
+  }
+  out.append("],\"k\":");
+  out.push_back(l.kind == LockKind::kElection ? '1' : '0');
+  out.append(",\"l\":");
+  append_int(out, l.limit);
+  out.append(",\"m\":");
+  append_int(out, l.modify_index);
+  out.append(",\"n\":");
+  append_string(out, l.name);
+  out.append(",\"w\":[");
+  for (std::size_t i = 0; i < l.waiters.size(); ++i) {
+    const Waiter& x = l.waiters[i];
+    if (i > 0) out.push_back(',');
+    out.push_back('[');
+    append_string(out, x.session);
+    out.append(x.mode == LockMode::kShared ? ",1," : ",0,");
+    append_int(out, x.deadline_ms);
+    out.push_back(',');
+    append_string(out, x.value);
+    out.push_back(',');
+    append_int(out, x.since);
+    out.push_back(']');
+  }
+  out.append("]}");
+  return out;
 }
 
 Result<LockRecord> LockState::decode_lock(const std::string& data) {

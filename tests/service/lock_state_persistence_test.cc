@@ -2,6 +2,8 @@
 // (clear, load_session, load_lock, finish_load) and tombstone pruning.
 #include <doctest/doctest.h>
 
+#include <random>
+
 #include "tests/service/lock_state_harness.h"
 
 namespace raftlock::service::testing {
@@ -78,6 +80,57 @@ TEST_CASE("encode_lock and decode_lock round trip every field") {
     CHECK(r.waiters[i].since == l.waiters[i].since);
   }
   CHECK(LockState::encode_lock(r) == LockState::encode_lock(l));
+}
+
+// The stored form as nlohmann::json writes it: encode_lock must give the same
+// text, so rows written before and after it was hand-written compare equal.
+std::string dumped(const LockRecord& l) {
+  nlohmann::json h = nlohmann::json::array(), w = nlohmann::json::array();
+  for (const Holder& x : l.holders)
+    h.push_back({x.session, x.token, x.mode == LockMode::kShared ? 1 : 0, x.value});
+  for (const Waiter& x : l.waiters)
+    w.push_back({x.session, x.mode == LockMode::kShared ? 1 : 0, x.deadline_ms, x.value, x.since});
+  return nlohmann::json{{"k", l.kind == LockKind::kElection ? 1 : 0},
+                        {"n", l.name},
+                        {"l", l.limit},
+                        {"m", l.modify_index},
+                        {"d", l.delay_until_ms},
+                        {"h", h},
+                        {"w", w}}
+      .dump();
+}
+
+TEST_CASE("encode_lock writes exactly what nlohmann::json::dump writes") {
+  std::mt19937_64 rng(11);
+  // Every byte below 0x80, and multi-byte UTF-8 (valid, as request bodies are).
+  auto text = [&rng]() {
+    static const std::vector<std::string> pieces = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x94\x92"};
+    std::string s;
+    const std::size_t n = rng() % 12;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (rng() % 5 == 0) {
+        s += pieces[rng() % pieces.size()];
+      } else {
+        s.push_back(static_cast<char>(rng() % 0x80));
+      }
+    }
+    return s;
+  };
+  for (int round = 0; round < 2000; ++round) {
+    LockRecord l;
+    l.kind = rng() % 2 ? LockKind::kElection : LockKind::kLock;
+    l.name = text();
+    l.limit = static_cast<std::uint32_t>(rng());
+    l.modify_index = rng();
+    l.delay_until_ms = static_cast<std::int64_t>(rng());
+    for (std::size_t i = rng() % 3; i > 0; --i)
+      l.holders.push_back(
+          Holder{text(), rng(), rng() % 2 ? LockMode::kShared : LockMode::kExclusive, text()});
+    for (std::size_t i = rng() % 3; i > 0; --i)
+      l.waiters.push_back(Waiter{text(), rng() % 2 ? LockMode::kShared : LockMode::kExclusive,
+                                 static_cast<std::int64_t>(rng()), text(), rng()});
+    REQUIRE(LockState::encode_lock(l) == dumped(l));
+  }
 }
 
 TEST_CASE("decode_lock of damaged data is a corruption error") {
