@@ -117,7 +117,7 @@ void Node::process() {
     // Committed entries this node had already made durable (all but those in
     // this Ready's own write) are applied before the write: their answers do
     // not wait for the fsync of newer entries.
-    const std::size_t early = rd.snapshot ? 0 : durable_prefix(rd);
+    const std::size_t early = rd.committed_durable_before_write();
     if (early > 0) apply_committed(rd.committed_entries, 0, early);
     // 1. Persist: durable before anything that depends on it leaves this node.
     StorageWrite w = rd.storage_write();
@@ -165,15 +165,6 @@ void Node::process() {
     }
     maybe_snapshot();
   }
-}
-
-std::size_t Node::durable_prefix(const Ready& rd) {
-  if (rd.entries.empty()) return rd.committed_entries.size();
-  const Index first_written = rd.entries.front().index;
-  std::size_t n = 0;
-  while (n < rd.committed_entries.size() && rd.committed_entries[n].index < first_written)
-    ++n;
-  return n;
 }
 
 void Node::apply_committed(const std::vector<Entry>& entries, std::size_t from, std::size_t to) {

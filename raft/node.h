@@ -74,8 +74,6 @@ class Node {
   void schedule_process();
   void process();
   void maybe_snapshot();
-  // How many of rd.committed_entries were durable here before rd's write.
-  static std::size_t durable_prefix(const Ready& rd);
   void apply_committed(const std::vector<Entry>& entries, std::size_t from, std::size_t to);
 
   boost::asio::io_context& io_;

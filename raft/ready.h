@@ -63,6 +63,17 @@ struct Ready {
     }
   }
 
+  // How many of committed_entries (a prefix) were made durable by earlier
+  // writes, so may be applied before this Ready's write (step 4 early).
+  std::size_t committed_durable_before_write() const {
+    if (snapshot) return 0;
+    std::size_t n = 0;
+    while (n < committed_entries.size() &&
+           (entries.empty() || committed_entries[n].index < entries.front().index)) {
+      ++n;
+    }
+    return n;
+  }
   // The part of this Ready the driver must make durable, as one atomic write.
   StorageWrite storage_write() const {
     StorageWrite w;
