@@ -1,5 +1,5 @@
-// raftlockctl's read and administration commands: leader, status, members,
-// transfer-leadership, locks, elections, sessions. Each sends one request
+// raftlockctl's read and administration commands: leader, members,
+// transfer-leadership, locks, elections, sessions (status: ctl_status.cc). Each sends one request
 // (with endpoint failover) and prints the answer as an aligned table, or as
 // the API's JSON with --json.
 #include <cstdio>
@@ -7,6 +7,7 @@
 
 #include "service/ctl_commands.h"
 #include "service/ctl_exit.h"
+#include "service/ctl_status.h"
 #include "service/ctl_table.h"
 
 namespace raftlock::service {
@@ -65,31 +66,6 @@ int leader(CtlContext& ctx) {
   Table t({"ID", "HTTP", "TERM"});
   t.add({cell(field(b, "id")), cell(field(b, "http")), cell(field(b, "term"))});
   t.print();
-  return kExitOk;
-}
-
-int status(CtlContext& ctx) {
-  json b;
-  if (int rc = send(ctx, "GET", "/v1/cluster/status", std::nullopt, &b); rc >= 0) return rc;
-  if (print_json(ctx, b)) return kExitOk;
-  Table t({"ID", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "LAST_LOG", "SNAPSHOT", "VOTERS",
-           "LEARNERS"});
-  t.add({cell(field(b, "id")), cell(field(b, "role")), cell(field(b, "term")),
-         cell(field(b, "leader")), cell(field(b, "commit_index")), cell(field(b, "applied_index")),
-         cell(field(b, "last_log_index")), cell(field(b, "snapshot_index")),
-         cell(field(b, "voters")), cell(field(b, "learners"))});
-  t.print();
-  const json peers = field(b, "peers");
-  if (peers.is_array() && !peers.empty()) {
-    Table p({"PEER", "MATCH", "NEXT", "LAG", "VOTER", "STATE", "ACTIVE"});
-    for (const json& e : peers) {
-      p.add({cell(field(e, "id")), cell(field(e, "match_index")), cell(field(e, "next_index")),
-             cell(field(e, "lag")), cell(field(e, "voter")), cell(field(e, "state")),
-             cell(field(e, "recent_active"))});
-    }
-    std::printf("\n");
-    p.print();
-  }
   return kExitOk;
 }
 
@@ -216,6 +192,9 @@ int ctl_admin(CtlContext& ctx, const std::string& name, const Words& args) {
   if (name == "locks") {
     desc.add_options()("prefix", po::value(&prefix), "only locks whose name starts with this");
   }
+  if (name == "status") {
+    desc.add_options()("cluster", po::bool_switch(), "every member's status, one row each");
+  }
   po::variables_map vm;
   if (!parse_command_args(name, desc, args, &vm)) return kExitUsage;
   const Words ops = operands(vm);
@@ -226,7 +205,8 @@ int ctl_admin(CtlContext& ctx, const std::string& name, const Words& args) {
     return kExitUsage;
   }
   if (name == "leader") return leader(ctx);
-  if (name == "status") return status(ctx);
+  if (name == "status")
+    return ctl_status(ctx, vm.count("cluster") != 0 && vm["cluster"].as<bool>());
   if (name == "locks") return locks(ctx, prefix);
   if (name == "elections") return elections(ctx);
   return sessions(ctx);

@@ -25,7 +25,7 @@ constexpr const char* kUsage =
     "       -- COMMAND ARGS...     run COMMAND while leader of election NAME\n"
     "  observe NAME                print each leader change of election NAME (JSON lines)\n"
     "  leader                      the cluster's leader node\n"
-    "  status                      the answering node's Raft status\n"
+    "  status [--cluster]          the answering node's Raft status (--cluster: every member's)\n"
     "  members [list | add ID PEER HTTP | remove ID]\n"
     "  transfer-leadership [ID]\n"
     "  locks [--prefix P]          held or waited-on locks\n"

@@ -46,6 +46,12 @@ class CtlAdmin(harness.ClusterTestCase):
         b = json.loads(self.ok("http://" + leader.http, "--json", "status"))
         self.assertEqual(b["role"], "leader")
         self.assertEqual(len(b["peers"]), 2)
+        # Every member's status, one row each, asked at its own address.
+        rows = table(self.ok(eps, "status", "--cluster"))
+        self.assertEqual(rows[0][:4], ["ID", "HTTP", "VOTER", "ROLE"])
+        self.assertEqual(sorted(r[0] for r in rows[1:]), ["1", "2", "3"])
+        self.assertEqual([r[3] for r in rows[1:]].count("leader"), 1, rows)
+        self.assertEqual({r[1] for r in rows[1:]}, {n.http for n in c.alive_nodes()})
 
         rows = table(self.ok(eps, "members"))
         self.assertEqual(rows[0], ["ID", "PEER", "HTTP", "VOTER"])
@@ -123,6 +129,21 @@ class CtlAdmin(harness.ClusterTestCase):
                              env=dict(__import__("os").environ, RAFTLOCK_ENDPOINTS=c.endpoints()))
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("id", json.loads(out.stdout))
+        # A member down: listed as unreachable, the others as usual, exit 77.
+        down = c.followers()[0]
+        down.stop()
+        rc, out, err = ctl(c.endpoints(), "status", "--cluster")
+        self.assertEqual(rc, EXIT_USAGE, err)
+        rows = {r[0]: r for r in table(out)[1:]}
+        self.assertEqual(rows[str(down.id)][3], "unreachable")
+        self.assertEqual(sorted(r[3] for k, r in rows.items() if k != str(down.id)),
+                         ["follower", "leader"])
+        self.assertIn("member %d" % down.id, err)
+        rc, out, _ = ctl(c.endpoints(), "--json", "status", "--cluster")
+        self.assertEqual(rc, EXIT_USAGE)
+        by_id = {m["id"]: m for m in json.loads(out)["members"]}
+        self.assertIn("error", by_id[down.id])
+        self.assertIn("status", by_id[c.wait_leader().id])
         # Nothing reachable: 77 once --timeout-ms passed.
         rc, _, err = ctl(dead, "--timeout-ms", "500", "leader")
         self.assertEqual(rc, EXIT_USAGE, err)
