@@ -24,6 +24,13 @@ Response status_error(const Status& s, unsigned version) {
       return error_response(400, "invalid_argument", s.message(), json::object(), version);
     case ErrorCode::kConflict:
       return error_response(409, "conflict", s.message(), json::object(), version);
+    case ErrorCode::kBusy: {
+      // A membership change while another is uncommitted (or before the
+      // leader's first entry commits): the same request succeeds shortly.
+      Response r = error_response(409, "conflict", s.message(), json::object(), version);
+      r.set("Retry-After", "1");
+      return r;
+    }
     case ErrorCode::kTimeout:
       return error_response(504, "timeout", s.message(), json::object(), version);
     case ErrorCode::kUnavailable:

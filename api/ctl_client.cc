@@ -142,6 +142,7 @@ void CtlClient::attempt(std::shared_ptr<Attempt> a) {
           reply.body = json::parse(res->body(), nullptr, /*allow_exceptions=*/false);
           if (reply.body.is_discarded()) reply.body = nullptr;
           reply.endpoint = endpoint;
+          reply.retry_after = res->find(boost::beast::http::field::retry_after) != res->end();
           const bool retry = reply.status == 503 || (reply.status == 504 && a->req.retry_timeout);
           if (!retry) {
             current_ = idx;

@@ -43,6 +43,7 @@ struct CtlReply {
   int status = 0;
   nlohmann::json body;  // null when the answer was not JSON
   std::string endpoint;
+  bool retry_after = false;  // the answer carried Retry-After: the same request may succeed later
 
   // The API's error code ("lock_held", ...), or "" when there is none.
   std::string error_code() const;

@@ -82,7 +82,7 @@ class Core {
   Status propose(Bytes data);
 
   // Proposes a single-server membership change (T§4.1). Leader only
-  // (kNotLeader otherwise). Refused with kConflict until the leader has
+  // (kNotLeader otherwise). Refused with kBusy until the leader has
   // committed an entry of its own term, and while another change is uncommitted.
   Status propose_conf_change(const ConfChange& cc);
 

@@ -101,10 +101,10 @@ Status Core::propose_conf_change(const ConfChange& cc) {
   // The rule of the single-server change bug fix (Ongaro, raft-dev 2015): a
   // leader may not append a change before it has committed an entry of its term.
   if (!committed_in_current_term()) {
-    return Status(ErrorCode::kConflict, "leader has not committed an entry of its term yet");
+    return Status(ErrorCode::kBusy, "leader has not committed an entry of its term yet");
   }
   if (pending_conf_index_ > log_.committed()) {
-    return Status(ErrorCode::kConflict, "another configuration change is not committed yet");
+    return Status(ErrorCode::kBusy, "another configuration change is not committed yet");
   }
   auto next = apply_conf_change(conf(), cc);
   if (!next) return next.status();

@@ -23,6 +23,8 @@ const char* error_code_name(ErrorCode code) {
       return "invalid_argument";
     case ErrorCode::kConflict:
       return "conflict";
+    case ErrorCode::kBusy:
+      return "busy";
     case ErrorCode::kLimitExceeded:
       return "limit_exceeded";
     case ErrorCode::kCompacted:

@@ -17,6 +17,7 @@ enum class ErrorCode {
   kTimeout,          // the outcome is unknown
   kInvalidArgument,  // the caller passed something malformed or out of range
   kConflict,         // the request conflicts with the current state
+  kBusy,             // cannot be taken now; the same request may succeed later
   kLimitExceeded,    // a configured limit would be exceeded
   kCompacted,        // the requested log index is before the first retained entry
   kUnavailable,      // the requested log index is not (yet) in the log

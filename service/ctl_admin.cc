@@ -2,8 +2,11 @@
 // transfer-leadership, locks, elections, sessions (status: ctl_status.cc). Each sends one request
 // (with endpoint failover) and prints the answer as an aligned table, or as
 // the API's JSON with --json.
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <set>
+#include <thread>
 
 #include "service/ctl_commands.h"
 #include "service/ctl_exit.h"
@@ -20,23 +23,38 @@ namespace {
 const std::set<std::string> kAdminCommands = {
     "leader", "status", "members", "transfer-leadership", "locks", "elections", "sessions"};
 
+constexpr std::chrono::milliseconds kRetryPause{200};
+
 // Sends one request. On success (2xx) stores the body and returns -1; else
 // prints the problem and returns the exit code.
 int send(CtlContext& ctx, const std::string& method, const std::string& target,
          std::optional<json> body, json* out) {
-  auto r = ctx.client.call_sync(api::ctl_request(method, target, std::move(body), ctx.timeout));
-  if (!r) {
-    std::fprintf(stderr, "raftlockctl: %s\n", r.status().message().c_str());
-    return kExitUsage;
+  const auto deadline = std::chrono::steady_clock::now() + ctx.timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    auto r = ctx.client.call_sync(
+        api::ctl_request(method, target, body, std::max(left, std::chrono::milliseconds(1))));
+    if (!r) {
+      std::fprintf(stderr, "raftlockctl: %s\n", r.status().message().c_str());
+      return kExitUsage;
+    }
+    // A refusal that says "later" (a membership change while another one is
+    // still uncommitted) is asked again until --timeout-ms.
+    if (r->status == 409 && r->retry_after &&
+        std::chrono::steady_clock::now() + kRetryPause < deadline) {
+      std::this_thread::sleep_for(kRetryPause);
+      continue;
+    }
+    if (r->status < 200 || r->status >= 300) {
+      if (ctx.json && !r->body.is_null()) std::printf("%s\n", r->body.dump(2).c_str());
+      std::fprintf(stderr, "raftlockctl: %s %s: %d %s: %s\n", method.c_str(), target.c_str(),
+                   r->status, r->error_code().c_str(), r->error_message().c_str());
+      return kExitRefused;
+    }
+    *out = std::move(r->body);
+    return -1;
   }
-  if (r->status < 200 || r->status >= 300) {
-    if (ctx.json && !r->body.is_null()) std::printf("%s\n", r->body.dump(2).c_str());
-    std::fprintf(stderr, "raftlockctl: %s %s: %d %s: %s\n", method.c_str(), target.c_str(),
-                 r->status, r->error_code().c_str(), r->error_message().c_str());
-    return kExitRefused;
-  }
-  *out = std::move(r->body);
-  return -1;
 }
 
 // --json: print the answer as it came; returns true when it did.

@@ -3,7 +3,9 @@
 // own HTTP address), one row per member, so a node that is down or behind
 // shows at a glance. A member that does not answer is listed as
 // "unreachable" and makes the command exit with 77 (connection error).
+#include <algorithm>
 #include <cstdio>
+#include <map>
 
 #include "service/ctl_commands.h"
 #include "service/ctl_exit.h"
@@ -73,34 +75,58 @@ int one_node(CtlContext& ctx) {
   return kExitOk;
 }
 
+// One attempt at one node's status: the body, or the reason it failed.
+Result<json> status_of(CtlContext& ctx, const std::string& http) {
+  api::CtlClient one(ctx.client.io(), {http});
+  // One attempt per node: a node that is down must not hold up the rest.
+  api::CtlRequest req = api::ctl_request("GET", "/v1/cluster/status", std::nullopt,
+                                         std::min(ctx.timeout, std::chrono::milliseconds(3000)));
+  req.attempt_timeout = std::min(ctx.timeout, std::chrono::milliseconds(2000));
+  auto r = one.call_sync(std::move(req));
+  if (!r) return r.status();
+  if (r->status != 200) {
+    return Status(ErrorCode::kUnavailable, std::to_string(r->status) + " " + r->error_code());
+  }
+  return std::move(r->body);
+}
+
 int every_member(CtlContext& ctx) {
   json list;
   if (!get(ctx, "/v1/cluster/members", &list)) return kExitRefused;
+  // A member whose HTTP address the cluster has not learned yet (just after
+  // it started) is found among the endpoints given, by its id.
+  std::map<std::string, std::pair<std::string, json>> by_id;
+  for (const json& m : field(list, "members")) {
+    const json http = field(m, "http");
+    if (http.is_string() && !http.get<std::string>().empty()) continue;
+    for (const std::string& ep : ctx.client.endpoints()) {
+      if (auto st = status_of(ctx, ep)) {
+        const std::string id = cell(field(*st, "id"));
+        by_id[id] = {ep, std::move(st).value()};
+      }
+    }
+    break;
+  }
   json out = json::array();
   bool all_answered = true;
   Table t({"ID", "HTTP", "VOTER", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "LAST_LOG",
            "SNAPSHOT"});
   for (const json& m : field(list, "members")) {
-    const json http = field(m, "http");
+    json http = field(m, "http");
     json entry = {{"id", field(m, "id")}, {"http", http}, {"voter", field(m, "voter")}};
     std::string problem;
     if (!http.is_string() || http.get<std::string>().empty()) {
-      problem = "no HTTP address known";
-    } else {
-      api::CtlClient one(ctx.client.io(), {http.get<std::string>()});
-      // One attempt per member: a node that is down must not hold up the rest.
-      api::CtlRequest req =
-          api::ctl_request("GET", "/v1/cluster/status", std::nullopt,
-                           std::min(ctx.timeout, std::chrono::milliseconds(3000)));
-      req.attempt_timeout = std::min(ctx.timeout, std::chrono::milliseconds(2000));
-      auto r = one.call_sync(std::move(req));
-      if (!r) {
-        problem = r.status().message();
-      } else if (r->status != 200) {
-        problem = std::to_string(r->status) + " " + r->error_code();
+      auto it = by_id.find(cell(entry["id"]));
+      if (it == by_id.end()) {
+        problem = "no HTTP address known, and not among the endpoints given";
       } else {
-        entry["status"] = r->body;
+        http = entry["http"] = it->second.first;
+        entry["status"] = it->second.second;
       }
+    } else if (auto st = status_of(ctx, http.get<std::string>())) {
+      entry["status"] = std::move(st).value();
+    } else {
+      problem = st.status().message();
     }
     std::vector<std::string> row = {cell(entry["id"]), cell(http), cell(entry["voter"])};
     if (problem.empty()) {

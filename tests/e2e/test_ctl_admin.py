@@ -3,6 +3,7 @@ and with --json, plus endpoint failover and the connection-error exit code."""
 
 import json
 import subprocess
+import threading
 
 import harness
 from harness import wait_until
@@ -116,6 +117,48 @@ class CtlAdmin(harness.ClusterTestCase):
         self.assertIn("member_not_found", err)
         self.assertEqual(ctl(eps, "no-such-command")[0], EXIT_USAGE)
         self.assertEqual(ctl(eps, "lock", "x")[0], EXIT_USAGE)  # no command
+
+    def test_members_added_back_to_back(self):
+        c = self.new_cluster(3, name="ctlbusy").start()
+        eps = c.endpoints()
+        leader = c.wait_leader()
+        # Two changes at once over HTTP: the one refused while the other is
+        # uncommitted is a 409 that says when to come back (Retry-After).
+        j4, j5 = c.add_joiner(4), c.add_joiner(5)
+        answers = []
+
+        def add(node):
+            answers.append((node.id, harness.http(
+                leader.http, "POST", "/v1/cluster/members",
+                {"id": node.id, "peer": node.peer, "http": node.http})))
+        threads = [threading.Thread(target=add, args=(n,)) for n in (j4, j5)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        added = []
+        for node_id, (st, hs, b) in answers:
+            self.assertIn(st, (200, 201, 409), b)
+            if st == 409:
+                self.assertEqual(harness.error_code(b), "conflict", b)
+                self.assertIn("retry-after", hs, b)
+            else:
+                added.append(node_id)
+        self.assertTrue(added, answers)
+        for m in added:
+            self.ok(eps, "members", "remove", str(m))
+        # raftlockctl waits such a refusal out: adding both in a row succeeds
+        # even while the first one's promotion to voter is not committed.
+        for n in (j4, j5):
+            n.stop()
+        j6, j7 = c.add_joiner(6), c.add_joiner(7)
+        self.assertIn("added member 6", self.ok(eps, "members", "add", "6", j6.peer, j6.http))
+        self.assertIn("added member 7", self.ok(eps, "members", "add", "7", j7.peer, j7.http))
+
+        def voters():
+            rows = table(ctl(eps, "members")[1])
+            return sorted(r[0] for r in rows[1:] if r[3] == "yes")
+        wait_until(lambda: voters() == ["1", "2", "3", "6", "7"], 20, what="6 and 7 voters")
 
     def test_failover_and_unreachable(self):
         c = self.new_cluster(3, name="ctlfailover").start()

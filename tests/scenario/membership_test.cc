@@ -56,7 +56,7 @@ TEST_CASE("a conf change is refused until the leader has committed an entry of i
   CHECK(net.core(2).propose_conf_change(change(ConfChangeType::kAddLearner, 4)).code() ==
         ErrorCode::kNotLeader);
   CHECK(net.core(1).propose_conf_change(change(ConfChangeType::kAddLearner, 4)).code() ==
-        ErrorCode::kConflict);
+        ErrorCode::kBusy);
   net.clear_drop_rules();
   net.tick(1, 2);
   REQUIRE(net.status(1).commit == 2);
@@ -81,7 +81,7 @@ TEST_CASE(
   CHECK(conf_str(net.status(1).conf) == conf_str(conf({1, 2, 3}, {4})));
   // One change at a time.
   CHECK(net.core(1).propose_conf_change(change(ConfChangeType::kAddLearner, 5)).code() ==
-        ErrorCode::kConflict);
+        ErrorCode::kBusy);
   const int caught_up = net.tick_until(
       [&] { return net.logs_equal(1, 4) && net.status(1).commit == net.status(1).last_index; },
       5 * kElectionTicks);
