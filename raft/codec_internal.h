@@ -1,7 +1,8 @@
-// Pieces of the codec shared by its files (codec.cc, frame_decoder.cc,
-// snapshot_chunks.cc); not part of the codec's interface.
+// Pieces of the codec shared by its files (codec.cc, codec_decode.cc,
+// frame_decoder.cc, snapshot_chunks.cc); not part of the codec's interface.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -9,6 +10,19 @@
 #include "raft/codec.h"
 
 namespace raftlock::raft::codec_detail {
+
+// Smallest encoding of a log entry, used to bound entry counts by the bytes
+// left before allocating.
+inline constexpr std::size_t kEntryFixedBytes = 8 + 8 + 1 + 4;  // term, index, type, data length
+
+inline constexpr std::uint8_t kFirstMessageType = static_cast<std::uint8_t>(MessageType::kVote);
+inline constexpr std::uint8_t kLastMessageType =
+    static_cast<std::uint8_t>(MessageType::kReadIndexResp);
+inline constexpr std::uint8_t kLastEntryType = static_cast<std::uint8_t>(EntryType::kConfChange);
+
+inline bool is_message_type(std::uint8_t t) {
+  return t >= kFirstMessageType && t <= kLastMessageType;
+}
 
 Status corrupt(std::string what);  // kCorruption
 Status too_big(std::string what);  // kLimitExceeded

@@ -1,53 +1,24 @@
+// LockState: the command dispatch, bookkeeping of changed keys, tombstones
+// and timed locks, the admission rules, and the lock and election commands
+// (acquire, release, cancel, proclaim, sweep). The session commands are in
+// lock_state_sessions.cc.
 #include "service/lock_state.h"
 
 #include <algorithm>
+
+#include "service/lock_state_internal.h"
 
 namespace raftlock::service {
 
 using nlohmann::json;
 using raft::Index;
 
-namespace {
-
-CommandResult ok_result(Index index, const Command& c, json body) {
-  CommandResult r;
-  r.index = index;
-  r.req = c.req;
-  r.body = std::move(body);
-  return r;
-}
-
-CommandResult fail(Index index, const Command& c, std::string code, std::string message,
-                   json extra = json::object()) {
-  CommandResult r;
-  r.index = index;
-  r.req = c.req;
-  r.ok = false;
-  r.error_code = std::move(code);
-  r.error_message = std::move(message);
-  r.body = std::move(extra);
-  return r;
-}
-
-std::string str_arg(const json& a, const char* k) {
-  auto it = a.find(k);
-  return it != a.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::int64_t int_arg(const json& a, const char* k, std::int64_t def) {
-  auto it = a.find(k);
-  return it != a.end() && it->is_number_integer() ? it->get<std::int64_t>() : def;
-}
-
-LockKind kind_arg(const json& a) {
-  return str_arg(a, "kind") == "election" ? LockKind::kElection : LockKind::kLock;
-}
-
-LockMode mode_arg(const json& a) {
-  return str_arg(a, "mode") == "shared" ? LockMode::kShared : LockMode::kExclusive;
-}
-
-}  // namespace
+using lock_state_detail::fail;
+using lock_state_detail::int_arg;
+using lock_state_detail::kind_arg;
+using lock_state_detail::mode_arg;
+using lock_state_detail::ok_result;
+using lock_state_detail::str_arg;
 
 const char* kind_name(LockKind k) {
   return k == LockKind::kElection ? "election" : "lock";
@@ -201,95 +172,6 @@ CommandResult LockState::apply(Index index, raft::Term term, const Command& c) {
   if (c.op == "lock.sweep") return sweep(x);
   if (c.op == "noop") return ok_result(index, c, json::object());
   return fail(index, c, "invalid_command", "unknown command " + c.op);
-}
-
-CommandResult LockState::create_session(Ctx& x) {
-  const std::string id = str_arg(x.c.args, "id");
-  if (id.empty()) return fail(x.index, x.c, "invalid_argument", "session id missing");
-  if (sessions_.count(id) != 0) {
-    return fail(x.index, x.c, "conflict", "session " + id + " exists");
-  }
-  if (sessions_.size() >= limits_.max_sessions) {
-    return fail(
-        x.index, x.c, "limit_exceeded",
-        "the cluster holds the maximum of " + std::to_string(limits_.max_sessions) + " sessions");
-  }
-  SessionRecord s;
-  s.id = id;
-  s.name = str_arg(x.c.args, "name");
-  s.ttl_ms = int_arg(x.c.args, "ttl_ms", 10000);
-  s.lock_delay_ms = int_arg(x.c.args, "lock_delay_ms", 0);
-  s.create_index = x.index;
-  SessionRecord& stored = sessions_.emplace(id, std::move(s)).first->second;
-  touch_session(stored, x.index);
-  return ok_result(x.index, x.c, {{"session", id}, {"ttl_ms", stored.ttl_ms}});
-}
-
-json LockState::end_session(Ctx& x, const std::string& id, bool expired,
-                            std::set<std::string>* defer_grants) {
-  json released = json::array(), resigned = json::array();
-  auto sit = sessions_.find(id);
-  if (sit == sessions_.end()) return {{"released", released}, {"resigned", resigned}};
-  const std::set<std::string> held = sit->second.held;
-  const std::set<std::string> waiting = sit->second.waiting;
-  const std::int64_t delay = sit->second.lock_delay_ms;
-  for (const std::string& key : waiting) {
-    LockRecord& l = locks_.at(key);
-    remove_waiter(l, key, id, "session_ended");
-  }
-  for (const std::string& key : held) {
-    LockRecord& l = locks_.at(key);
-    std::erase_if(l.holders, [&](const Holder& h) { return h.session == id; });
-    (l.kind == LockKind::kElection ? resigned : released).push_back(l.name);
-    if (expired && delay > 0 && l.kind == LockKind::kLock) {
-      l.delay_until_ms = std::max(l.delay_until_ms, x.now + delay);
-    }
-  }
-  effects_.changed.insert(session_key(id));
-  sessions_.erase(sit);
-  // Waiters are granted only once the ended session is gone from every lock.
-  std::set<std::string> touched = held;
-  touched.insert(waiting.begin(), waiting.end());
-  if (defer_grants != nullptr) {
-    defer_grants->insert(touched.begin(), touched.end());
-  } else {
-    for (const std::string& key : touched)
-      grant_waiters(locks_.at(key), key, x.index, x.now);
-  }
-  return {{"released", released}, {"resigned", resigned}};
-}
-
-CommandResult LockState::close_session(Ctx& x) {
-  const std::string id = str_arg(x.c.args, "id");
-  if (sessions_.count(id) == 0) {
-    return fail(x.index, x.c, "session_not_found", "session " + id + " not found");
-  }
-  json body = end_session(x, id, /*expired=*/false);
-  body["closed"] = true;
-  return ok_result(x.index, x.c, std::move(body));
-}
-
-CommandResult LockState::expire_sessions(Ctx& x) {
-  // Term guard: only the leader that saw the keepalives stop may expire, and
-  // only in the term it decided in. An entry that a deposed leader proposed
-  // (and a later leader appended for it) expires nothing.
-  const raft::Term decided = static_cast<raft::Term>(int_arg(x.c.args, "term", -1));
-  json expired = json::array();
-  if (decided != x.term) return ok_result(x.index, x.c, {{"expired", expired}, {"stale", true}});
-  auto it = x.c.args.find("ids");
-  if (it != x.c.args.end() && it->is_array()) {
-    // Every named session leaves every lock before anyone is granted, so the
-    // entry grants nothing to a session it expires too.
-    std::set<std::string> to_grant;
-    for (const json& j : *it) {
-      if (!j.is_string() || sessions_.count(j.get<std::string>()) == 0) continue;
-      end_session(x, j.get<std::string>(), /*expired=*/true, &to_grant);
-      expired.push_back(j);
-    }
-    for (const std::string& key : to_grant)
-      grant_waiters(locks_.at(key), key, x.index, x.now);
-  }
-  return ok_result(x.index, x.c, {{"expired", expired}});
 }
 
 CommandResult LockState::held_error(Index index, const Command& c, const LockRecord* l) const {

@@ -10,17 +10,15 @@ Every HTTP helper returns (status, headers, body): status an int, headers a
 dict with lower-case names, body the decoded JSON (None when the body is not
 JSON). Connection failures raise OSError from `http`; `try_http` turns them
 into status None.
+
+This module holds Node, Cluster, ClusterTestCase and the test helpers built on
+them; ports and HTTP are in harness_net.py, binaries and process bookkeeping in
+harness_procs.py. Every name tests use is importable from here.
 """
 
-import atexit
-import ctypes
-import http.client as httpclient
-import json
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,131 +26,12 @@ import threading
 import time
 import unittest
 
+# Re-exported: tests import these from harness.
+from harness_net import error_code, free_port, http, try_http
+from harness_procs import (_all_procs, _die_with_parent, raftlockctl_path, raftlockd_path,
+                           start_ctl)
+
 LONG_TTL_MS = 86400000  # sessions must not expire while a test runs
-
-# ---------------------------------------------------------------------------
-# Binary and ports
-
-
-def raftlockd_path():
-    path = os.environ.get("RAFTLOCKD")
-    if not path:
-        here = os.path.dirname(os.path.abspath(__file__))
-        path = os.path.join(here, "..", "..", "build", "service", "raftlockd")
-    path = os.path.abspath(path)
-    if not os.access(path, os.X_OK):
-        raise RuntimeError("raftlockd not found at %s (set RAFTLOCKD)" % path)
-    return path
-
-
-def raftlockctl_path():
-    """The raftlockctl binary: RAFTLOCKCTL, --raftlockctl PATH, or beside
-    raftlockd in the default build tree."""
-    path = os.environ.get("RAFTLOCKCTL")
-    if not path:
-        here = os.path.dirname(os.path.abspath(__file__))
-        path = os.path.join(here, "..", "..", "build", "service", "raftlockctl")
-    path = os.path.abspath(path)
-    if not os.access(path, os.X_OK):
-        raise RuntimeError("raftlockctl not found at %s (set RAFTLOCKCTL)" % path)
-    return path
-
-
-def start_ctl(args, endpoints, **popen_kw):
-    """Starts raftlockctl with --endpoints; the process is stopped at exit by
-    pid like the nodes. Returns the Popen."""
-    argv = [raftlockctl_path(), "--endpoints", endpoints] + list(args)
-    popen_kw.setdefault("stdin", subprocess.DEVNULL)
-    proc = subprocess.Popen(argv, preexec_fn=_die_with_parent, **popen_kw)
-    _all_procs.append(proc)
-    return proc
-
-
-_handed_out = set()
-_port_lock = threading.Lock()
-
-
-def _ephemeral_range():
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            lo, hi = (int(x) for x in f.read().split())
-            return lo, hi
-    except (OSError, ValueError):
-        return 32768, 60999
-
-
-def free_port():
-    """A port nothing listens on right now, never the same twice in this
-    process. Taken from below the kernel's ephemeral range when there is room
-    (so an outgoing connection cannot grab a stopped node's port before it is
-    restarted), else from bind(0). A race with another process remains
-    possible: Cluster retries a start whose node could not bind."""
-    lo, _ = _ephemeral_range()
-    with _port_lock:
-        for _ in range(200):
-            if lo - 1 > 15000:
-                port = random.randint(15000, lo - 1)
-            else:
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                try:
-                    s.bind(("127.0.0.1", 0))
-                    port = s.getsockname()[1]
-                finally:
-                    s.close()
-            if port in _handed_out:
-                continue
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            finally:
-                s.close()
-            _handed_out.add(port)
-            return port
-    raise RuntimeError("no free port")
-
-
-# ---------------------------------------------------------------------------
-# HTTP
-
-
-def _decode(data):
-    try:
-        return json.loads(data.decode("utf-8")) if data else None
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def http(addr, method, path, body=None, raw=None, timeout=5.0, headers=None):
-    """One request on a fresh connection. body: a JSON value to send; raw:
-    bytes to send as they are. Returns (status, headers, json)."""
-    host, port = addr.rsplit(":", 1)
-    conn = httpclient.HTTPConnection(host, int(port), timeout=timeout)
-    try:
-        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        hdrs = {"Content-Type": "application/json"} if data is not None else {}
-        hdrs.update(headers or {})
-        conn.request(method, path, body=data, headers=hdrs)
-        resp = conn.getresponse()
-        payload = resp.read()
-        hs = {k.lower(): v for k, v in resp.getheaders()}
-        return resp.status, hs, _decode(payload)
-    finally:
-        conn.close()
-
-
-def try_http(addr, method, path, body=None, timeout=2.0, **kw):
-    try:
-        return http(addr, method, path, body=body, timeout=timeout, **kw)
-    except (OSError, httpclient.HTTPException) as e:
-        return None, {}, {"exception": repr(e)}
-
-
-def error_code(body):
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        return body["error"].get("code")
-    return None
 
 
 def wait_until(pred, timeout, interval=0.05, what="condition"):
@@ -169,36 +48,7 @@ def wait_until(pred, timeout, interval=0.05, what="condition"):
 
 
 # ---------------------------------------------------------------------------
-# Processes
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent():
-    # A node must not outlive the test runner (ctest's timeout kills the
-    # runner with SIGKILL, leaving no chance to clean up).
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except Exception:
-        pass
-
-
-_all_procs = []  # every Popen this process started, stopped at exit by pid
-
-
-def _stop_all_at_exit():
-    for p in _all_procs:
-        if p.poll() is None:
-            try:
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait(5)
-            except Exception:
-                pass
-
-
-
-atexit.register(_stop_all_at_exit)
+# Nodes and clusters
 
 
 class Node:
