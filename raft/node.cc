@@ -59,13 +59,19 @@ void Node::schedule_tick() {
 
 void Node::schedule_process() {
   // Requests that arrive together are handled by one Ready: one fsync for all
-  // of them (group commit).
+  // of them (group commit). The second hop lets the reactor poll once more
+  // first, so what has already reached the sockets (other clients' requests,
+  // acknowledgements) joins this Ready instead of waiting behind its fsync
+  // (measured: more contended hand-offs per second, no slower single writes).
   if (process_scheduled_) return;
   process_scheduled_ = true;
   boost::asio::post(io_, [this, alive = alive_] {
     if (!*alive) return;
-    process_scheduled_ = false;
-    process();
+    boost::asio::post(io_, [this, alive] {
+      if (!*alive) return;
+      process_scheduled_ = false;
+      process();
+    });
   });
 }
 
