@@ -120,10 +120,14 @@ void Node::process() {
       }
     }
     transport_.release();
-    // Committed entries this node had already made durable (all but those in
-    // this Ready's own write) are applied before the write: their answers do
-    // not wait for the fsync of newer entries.
-    const std::size_t early = rd.committed_durable_before_write();
+    // On the leader, committed entries it had already made durable (all but
+    // those in this Ready's own write) are applied before the write: their
+    // answers do not wait for the fsync of newer entries. A follower writes
+    // first: its acknowledgement, which every commit waits for, leaves only
+    // after its write, so applying first would delay all commits (measured:
+    // fewer hand-offs and cycles per second when followers apply first).
+    const std::size_t early =
+        core_.status().role == Role::kLeader ? rd.committed_durable_before_write() : 0;
     if (early > 0) apply_committed(rd.committed_entries, 0, early);
     // 1. Persist: durable before anything that depends on it leaves this node.
     StorageWrite w = rd.storage_write();
