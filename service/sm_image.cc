@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "service/json_text.h"
+
 namespace raftlock::service {
 
 using nlohmann::json;
@@ -55,15 +57,19 @@ raft::Bytes build_sm_image(storage::Database& db, raft::Index applied) {
       auto row = q.step();
       if (!row) return {};
       if (!*row) break;
-      json line = json::array({t.name});
+      // ["table", value, ...]: written directly, the same text json::dump gives.
+      out += "[\"";
+      out += t.name;
+      out += '"';
       for (int c = 0; c < t.count; ++c) {
-        if (q.column_type(c) == SQLITE_INTEGER)
-          line.push_back(q.column_int64(c));
-        else
-          line.push_back(q.column_text(c));
+        out += ',';
+        if (q.column_type(c) == SQLITE_INTEGER) {
+          json_text::append_int(out, q.column_int64(c));
+        } else {
+          json_text::append_string(out, q.column_text(c));
+        }
       }
-      out += line.dump();
-      out += '\n';
+      out += "]\n";
     }
   }
   return out;

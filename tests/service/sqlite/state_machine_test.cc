@@ -103,6 +103,27 @@ TEST_CASE("state machine: a reopened database and a restored image answer as the
   CHECK(fresh->locks().find_lock("l/db")->holders.empty());
 }
 
+TEST_CASE("state machine image: every line is the text json::dump gives for it") {
+  storage::testing::TempDir dir;
+  auto sm = open_sm(dir.file("node.db"));
+  std::vector<raft::Entry> es = workload();
+  es.push_back(command(12, "session.create",
+                       {{"id", "dddddddddddddddd"}, {"name", "q\"b\\s\n\x01 \xc3\xa9"}}));
+  sm->apply(es);
+  const std::string image = sm->snapshot_image();
+  std::size_t lines = 0;
+  std::size_t start = image.find('\n') + 1;  // after the header
+  while (start < image.size()) {
+    const std::size_t end = image.find('\n', start);
+    REQUIRE(end != std::string::npos);
+    const std::string line = image.substr(start, end - start);
+    CHECK(json::parse(line).dump() == line);
+    ++lines;
+    start = end + 1;
+  }
+  CHECK(lines >= 10);  // members, sessions, locks and request ids
+}
+
 TEST_CASE("state machine: a re-proposed command takes effect once") {
   storage::testing::TempDir dir;
   auto sm = open_sm(dir.file("node.db"));
