@@ -19,16 +19,11 @@ namespace po = boost::program_options;
 using nlohmann::json;
 
 namespace {
-
-const std::set<std::string> kAdminCommands = {
-    "leader", "status", "members", "transfer-leadership", "locks", "elections", "sessions"};
-
 constexpr std::chrono::milliseconds kRetryPause{200};
+}  // namespace
 
-// Sends one request. On success (2xx) stores the body and returns -1; else
-// prints the problem and returns the exit code.
-int send(CtlContext& ctx, const std::string& method, const std::string& target,
-         std::optional<json> body, json* out) {
+int ctl_send(CtlContext& ctx, const std::string& method, const std::string& target,
+             std::optional<json> body, json* out) {
   const auto deadline = std::chrono::steady_clock::now() + ctx.timeout;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -57,15 +52,16 @@ int send(CtlContext& ctx, const std::string& method, const std::string& target,
   }
 }
 
+namespace {
+
+const std::set<std::string> kAdminCommands = {
+    "leader", "status", "members", "transfer-leadership", "locks", "elections", "sessions"};
+
 // --json: print the answer as it came; returns true when it did.
 bool print_json(const CtlContext& ctx, const json& body) {
   if (!ctx.json) return false;
   std::printf("%s\n", body.dump(2).c_str());
   return true;
-}
-
-json field(const json& o, const char* key) {
-  return o.is_object() && o.contains(key) ? o[key] : json(nullptr);
 }
 
 void note_truncated(const json& body) {
@@ -79,7 +75,7 @@ bool usage(const char* text) {
 
 int leader(CtlContext& ctx) {
   json b;
-  if (int rc = send(ctx, "GET", "/v1/cluster/leader", std::nullopt, &b); rc >= 0) return rc;
+  if (int rc = ctl_send(ctx, "GET", "/v1/cluster/leader", std::nullopt, &b); rc >= 0) return rc;
   if (print_json(ctx, b)) return kExitOk;
   Table t({"ID", "HTTP", "TERM"});
   t.add({cell(field(b, "id")), cell(field(b, "http")), cell(field(b, "term"))});
@@ -91,7 +87,7 @@ int members(CtlContext& ctx, const Words& ops) {
   json b;
   const std::string sub = ops.empty() ? "list" : ops[0];
   if (sub == "list" && ops.size() <= 1) {
-    if (int rc = send(ctx, "GET", "/v1/cluster/members", std::nullopt, &b); rc >= 0) return rc;
+    if (int rc = ctl_send(ctx, "GET", "/v1/cluster/members", std::nullopt, &b); rc >= 0) return rc;
     if (print_json(ctx, b)) return kExitOk;
     Table t({"ID", "PEER", "HTTP", "VOTER"});
     for (const json& m : field(b, "members")) {
@@ -110,14 +106,15 @@ int members(CtlContext& ctx, const Words& ops) {
       return kExitUsage;
     }
     json body = {{"id", id}, {"peer", ops[2]}, {"http", ops[3]}};
-    if (int rc = send(ctx, "POST", "/v1/cluster/members", body, &b); rc >= 0) return rc;
+    if (int rc = ctl_send(ctx, "POST", "/v1/cluster/members", body, &b); rc >= 0) return rc;
     if (print_json(ctx, b)) return kExitOk;
     std::printf("added member %s (peer %s, http %s) as a learner\n", cell(field(b, "id")).c_str(),
                 cell(field(b, "peer")).c_str(), cell(field(b, "http")).c_str());
     return kExitOk;
   }
   if (sub == "remove" && ops.size() == 2) {
-    if (int rc = send(ctx, "DELETE", "/v1/cluster/members/" + ops[1], std::nullopt, &b); rc >= 0)
+    if (int rc = ctl_send(ctx, "DELETE", "/v1/cluster/members/" + ops[1], std::nullopt, &b);
+        rc >= 0)
       return rc;
     if (print_json(ctx, b)) return kExitOk;
     std::printf("removed member %s\n", cell(field(b, "removed")).c_str());
@@ -142,7 +139,8 @@ int transfer(CtlContext& ctx, const Words& ops) {
     }
   }
   json b;
-  if (int rc = send(ctx, "POST", "/v1/cluster/transfer-leadership", body, &b); rc >= 0) return rc;
+  if (int rc = ctl_send(ctx, "POST", "/v1/cluster/transfer-leadership", body, &b); rc >= 0)
+    return rc;
   if (print_json(ctx, b)) return kExitOk;
   std::printf("leader: %s\n", cell(field(b, "leader")).c_str());
   return kExitOk;
@@ -151,7 +149,7 @@ int transfer(CtlContext& ctx, const Words& ops) {
 int locks(CtlContext& ctx, const std::string& prefix) {
   json b;
   const std::string target = prefix.empty() ? "/v1/locks" : "/v1/locks?prefix=" + prefix;
-  if (int rc = send(ctx, "GET", target, std::nullopt, &b); rc >= 0) return rc;
+  if (int rc = ctl_send(ctx, "GET", target, std::nullopt, &b); rc >= 0) return rc;
   if (print_json(ctx, b)) return kExitOk;
   Table t({"LOCK", "LIMIT", "HOLDERS", "TOKENS", "MODES", "WAITERS"});
   for (const json& l : field(b, "locks")) {
@@ -172,7 +170,7 @@ int locks(CtlContext& ctx, const std::string& prefix) {
 
 int elections(CtlContext& ctx) {
   json b;
-  if (int rc = send(ctx, "GET", "/v1/elections", std::nullopt, &b); rc >= 0) return rc;
+  if (int rc = ctl_send(ctx, "GET", "/v1/elections", std::nullopt, &b); rc >= 0) return rc;
   if (print_json(ctx, b)) return kExitOk;
   Table t({"ELECTION", "LEADER", "VALUE", "TERM", "CANDIDATES"});
   for (const json& e : field(b, "elections")) {
@@ -187,7 +185,7 @@ int elections(CtlContext& ctx) {
 
 int sessions(CtlContext& ctx) {
   json b;
-  if (int rc = send(ctx, "GET", "/v1/sessions", std::nullopt, &b); rc >= 0) return rc;
+  if (int rc = ctl_send(ctx, "GET", "/v1/sessions", std::nullopt, &b); rc >= 0) return rc;
   if (print_json(ctx, b)) return kExitOk;
   Table t({"SESSION", "NAME", "TTL_MS", "HELD", "WAITING", "LEADING"});
   for (const json& s : field(b, "sessions")) {

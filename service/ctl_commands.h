@@ -25,6 +25,12 @@ int ctl_elect(CtlContext& ctx, const Words& args, const Words& command);
 int ctl_observe(CtlContext& ctx, const Words& args);
 // leader, status, members, transfer-leadership, locks, elections, sessions.
 int ctl_admin(CtlContext& ctx, const std::string& name, const Words& args);
+// Sends one request (failing over between endpoints; a 409 with Retry-After
+// is asked again until --timeout-ms). On success (2xx) stores the body in
+// `out` and returns -1; else prints the problem and returns the exit code
+// (77 when no endpoint answered, 1 when the service refused).
+int ctl_send(CtlContext& ctx, const std::string& method, const std::string& target,
+             std::optional<nlohmann::json> body, nlohmann::json* out);
 bool is_admin_command(const std::string& name);
 
 // Parses `args` against `desc`, the operands (non-option words) landing in

@@ -18,26 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-json field(const json& o, const char* key) {
-  return o.is_object() && o.contains(key) ? o[key] : json(nullptr);
-}
-
-// GET on the failover client; prints the problem and returns false on failure.
-bool get(CtlContext& ctx, const std::string& target, json* out) {
-  auto r = ctx.client.call_sync(api::ctl_request("GET", target, std::nullopt, ctx.timeout));
-  if (!r) {
-    std::fprintf(stderr, "raftlockctl: %s\n", r.status().message().c_str());
-    return false;
-  }
-  if (r->status != 200) {
-    std::fprintf(stderr, "raftlockctl: GET %s: %d %s: %s\n", target.c_str(), r->status,
-                 r->error_code().c_str(), r->error_message().c_str());
-    return false;
-  }
-  *out = std::move(r->body);
-  return true;
-}
-
 std::vector<std::string> status_cells(const json& b) {
   return {cell(field(b, "role")),          cell(field(b, "term")),
           cell(field(b, "leader")),        cell(field(b, "commit_index")),
@@ -47,7 +27,7 @@ std::vector<std::string> status_cells(const json& b) {
 
 int one_node(CtlContext& ctx) {
   json b;
-  if (!get(ctx, "/v1/cluster/status", &b)) return kExitRefused;
+  if (int rc = ctl_send(ctx, "GET", "/v1/cluster/status", std::nullopt, &b); rc >= 0) return rc;
   if (ctx.json) {
     std::printf("%s\n", b.dump(2).c_str());
     return kExitOk;
@@ -92,26 +72,30 @@ Result<json> status_of(CtlContext& ctx, const std::string& http) {
 
 int every_member(CtlContext& ctx) {
   json list;
-  if (!get(ctx, "/v1/cluster/members", &list)) return kExitRefused;
+  if (int rc = ctl_send(ctx, "GET", "/v1/cluster/members", std::nullopt, &list); rc >= 0) {
+    return rc;
+  }
   // A member whose HTTP address the cluster has not learned yet (just after
   // it started) is found among the endpoints given, by its id.
   std::map<std::string, std::pair<std::string, json>> by_id;
-  for (const json& m : field(list, "members")) {
+  const json members = field(list, "members");
+  const bool unknown_http = std::any_of(members.begin(), members.end(), [](const json& m) {
     const json http = field(m, "http");
-    if (http.is_string() && !http.get<std::string>().empty()) continue;
+    return !http.is_string() || http.get<std::string>().empty();
+  });
+  if (unknown_http) {
     for (const std::string& ep : ctx.client.endpoints()) {
       if (auto st = status_of(ctx, ep)) {
         const std::string id = cell(field(*st, "id"));
         by_id[id] = {ep, std::move(st).value()};
       }
     }
-    break;
   }
   json out = json::array();
   bool all_answered = true;
   Table t({"ID", "HTTP", "VOTER", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "LAST_LOG",
            "SNAPSHOT"});
-  for (const json& m : field(list, "members")) {
+  for (const json& m : members) {
     json http = field(m, "http");
     json entry = {{"id", field(m, "id")}, {"http", http}, {"voter", field(m, "voter")}};
     std::string problem;

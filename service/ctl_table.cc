@@ -46,4 +46,8 @@ std::string cell(const nlohmann::json& v) {
   return v.dump();
 }
 
+nlohmann::json field(const nlohmann::json& o, const char* key) {
+  return o.is_object() && o.contains(key) ? o[key] : nlohmann::json(nullptr);
+}
+
 }  // namespace raftlock::service

@@ -29,4 +29,8 @@ class Table {
 // comma-separated, anything else as compact JSON.
 std::string cell(const nlohmann::json& v);
 
+// o[key] when `o` is an object that has it, else null (answers are read
+// leniently: a missing field prints as "-").
+nlohmann::json field(const nlohmann::json& o, const char* key);
+
 }  // namespace raftlock::service

@@ -74,29 +74,26 @@ def pct(vals, p):
     return s[int(k)]
 
 
-def http_get(port, path, timeout=1.0):
-    """GET -> (status, headers dict lower-case, body bytes); None on a transport error."""
+def _request(method, port, path, body, timeout):
+    """-> (status, headers dict lower-case, body bytes); None on a transport error."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        c.request("GET", path)
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        c.request(method, path, body=body, headers=headers)
         r = c.getresponse()
         return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
     except (OSError, http.client.HTTPException):
         return None
     finally:
         c.close()
+
+
+def http_get(port, path, timeout=1.0):
+    return _request("GET", port, path, None, timeout)
 
 
 def http_post(port, path, body=b"{}", timeout=2.0):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        c.request("POST", path, body=body, headers={"Content-Type": "application/json"})
-        r = c.getresponse()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
-    except (OSError, http.client.HTTPException):
-        return None
-    finally:
-        c.close()
+    return _request("POST", port, path, body, timeout)
 
 
 class Cluster:

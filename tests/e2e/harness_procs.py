@@ -18,28 +18,26 @@ import subprocess
 # Binaries
 
 
-def raftlockd_path():
-    path = os.environ.get("RAFTLOCKD")
+def _binary(name, env):
+    """The binary `name`: $env, or the default build tree's service/NAME."""
+    path = os.environ.get(env)
     if not path:
         here = os.path.dirname(os.path.abspath(__file__))
-        path = os.path.join(here, "..", "..", "build", "service", "raftlockd")
+        path = os.path.join(here, "..", "..", "build", "service", name)
     path = os.path.abspath(path)
     if not os.access(path, os.X_OK):
-        raise RuntimeError("raftlockd not found at %s (set RAFTLOCKD)" % path)
+        raise RuntimeError("%s not found at %s (set %s)" % (name, path, env))
     return path
+
+
+def raftlockd_path():
+    return _binary("raftlockd", "RAFTLOCKD")
 
 
 def raftlockctl_path():
     """The raftlockctl binary: RAFTLOCKCTL, --raftlockctl PATH, or beside
     raftlockd in the default build tree."""
-    path = os.environ.get("RAFTLOCKCTL")
-    if not path:
-        here = os.path.dirname(os.path.abspath(__file__))
-        path = os.path.join(here, "..", "..", "build", "service", "raftlockctl")
-    path = os.path.abspath(path)
-    if not os.access(path, os.X_OK):
-        raise RuntimeError("raftlockctl not found at %s (set RAFTLOCKCTL)" % path)
-    return path
+    return _binary("raftlockctl", "RAFTLOCKCTL")
 
 
 def start_ctl(args, endpoints, **popen_kw):
