@@ -19,6 +19,11 @@
 
 namespace raftlock::service {
 
+namespace {
+constexpr std::chrono::milliseconds kStateWriteInterval{50};
+constexpr std::size_t kStateWriteEntries = 4096;
+}  // namespace
+
 struct Daemon::Parts {
   explicit Parts(const DaemonOptions& o) : log(o.id, o.log_level) {}
   Logger log;
@@ -72,6 +77,10 @@ Status Daemon::open() {
   if (!sm) return sm.status();
   p_->sm = std::move(sm).value();
   p_->sm->set_executor(io_);
+  // Rows written behind the applies (state_machine.h): each changed row once
+  // per interval instead of once per batch. A crash re-applies at most this
+  // much of the log on restart.
+  p_->sm->set_write_behind(kStateWriteInterval, kStateWriteEntries);
 
   p_->transport = std::make_unique<raft::TcpTransport>(io_, opts_.id, opts_.cluster_name,
                                                        opts_.listen_peer.to_string(),

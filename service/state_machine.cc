@@ -35,6 +35,20 @@ std::vector<Member> read_members(storage::Database& db) {
   return out;
 }
 
+// Adds what `more` did after `into` (both of one batch, in order).
+void merge_effects(LockEffects& into, LockEffects more) {
+  if (into.empty()) {
+    into = std::move(more);
+    return;
+  }
+  for (LockEffects::Grant& g : more.grants)
+    into.grants.push_back(std::move(g));
+  for (LockEffects::WaitEnd& w : more.waits_ended)
+    into.waits_ended.push_back(std::move(w));
+  into.changed.merge(more.changed);
+  into.everything = into.everything || more.everything;
+}
+
 }  // namespace
 
 // The state machine's commits need no fsync of their own: they go into the
@@ -64,18 +78,6 @@ Result<std::unique_ptr<SqliteStateMachine>> SqliteStateMachine::open_shared(stor
   return sm;
 }
 
-void SqliteStateMachine::begin_apply() {
-  // On a shared connection the log store's transactions need FULL; only the
-  // state machine's own commits may skip the fsync (see open()).
-  if (!owned_) check(cached("PRAGMA synchronous=NORMAL").value().run(), "synchronous=NORMAL");
-  check(db_->begin(storage::TransactionMode::kImmediate), "begin apply");
-}
-
-void SqliteStateMachine::end_apply() {
-  check(db_->commit(), "commit apply");
-  if (!owned_) check(cached("PRAGMA synchronous=FULL").value().run(), "synchronous=FULL");
-}
-
 Status SqliteStateMachine::load() {
   auto applied = db_->query_int64("SELECT applied_index FROM sm_meta WHERE id = 1");
   if (applied) {
@@ -85,6 +87,7 @@ Status SqliteStateMachine::load() {
   } else {
     return applied.status();
   }
+  written_ = applied_;
   return load_tables();
 }
 
@@ -154,89 +157,50 @@ SqliteStateMachine::CachedStatement SqliteStateMachine::cached(const char* sql) 
   return CachedStatement{&it->second};
 }
 
-void SqliteStateMachine::store_applied_index() {
-  auto st = cached(
-      "INSERT INTO sm_meta (id, applied_index) VALUES (1, ?1) "
-      "ON CONFLICT (id) DO UPDATE SET applied_index = excluded.applied_index");
-  check(st.value().bind_uint64(1, applied_), "bind");
-  check(st.value().run(), "store applied index");
-}
-
 void SqliteStateMachine::apply(const std::vector<Entry>& entries) {
   std::vector<CommandResult> results;
-  begin_apply();
+  LockEffects effects;
+  std::size_t applied = 0;
   for (const Entry& e : entries) {
     if (e.index <= applied_) continue;  // applied before a restart
     RAFTLOCK_ASSERT_MSG(e.index == applied_ + 1, "entries applied out of order");
-    if (e.type == EntryType::kNormal) {
-      results.push_back(apply_command(e));
-    } else if (e.type == EntryType::kConfChange) {
-      apply_conf_change(e.index, e.data);
+    ++applied;
+    if (e.type == EntryType::kConfChange) {
+      apply_conf_entry(e, effects);
+      continue;
     }
+    if (e.type == EntryType::kNormal) results.push_back(apply_command(e));
     applied_ = e.index;
   }
   if (applied_ > kRequestWindow && requests_.prune_through(applied_ - kRequestWindow)) {
     // Deterministic pruning: every node forgets the same requests at the same index.
-    auto prune = cached("DELETE FROM sm_requests WHERE applied_index <= ?1");
-    check(prune.status(), "prepare prune");
-    check(prune.value().bind_uint64(1, applied_ - kRequestWindow), "bind");
-    check(prune.value().run(), "prune requests");
+    prune_requests_through_ = applied_ - kRequestWindow;
   }
   state_.prune(applied_);
-  LockEffects effects = state_.take_effects();
-  // The answers leave before the batch's rows are written: the entries are
-  // committed, so their results are final whether or not this node's copy of
-  // them survives a crash (a restart applies them again, to the same end).
+  merge_effects(effects, state_.take_effects());
+  dirty_.insert(effects.changed.begin(), effects.changed.end());
+  // The answers leave before the rows are written: the entries are committed,
+  // so their results are final whether or not this node's copy of them
+  // survives a crash (a restart applies them again, to the same end).
   if (on_result_) {
     for (const CommandResult& r : results)
       on_result_(r);
   }
   if (on_effects_ && !effects.empty()) on_effects_(effects);
-  persist(effects);
-  store_applied_index();
-  end_apply();
+  after_apply(applied);
 }
 
-void SqliteStateMachine::persist(const LockEffects& effects) {
-  for (const std::string& key : effects.changed) {
-    if (key.compare(0, 2, "s/") == 0) {
-      const std::string id = key.substr(2);
-      const SessionRecord* s = state_.find_session(id);
-      if (s == nullptr) {
-        auto del = cached("DELETE FROM sm_sessions WHERE id = ?1");
-        check(del.value().bind_text(1, id), "bind");
-        check(del.value().run(), "delete session");
-        continue;
-      }
-      auto up = cached(
-          "INSERT INTO sm_sessions (id, name, ttl_ms, lock_delay_ms, create_index, modify_index) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET "
-          "modify_index = excluded.modify_index");
-      storage::Statement& q = up.value();
-      check(q.bind_text(1, s->id), "bind");
-      check(q.bind_text(2, s->name), "bind");
-      check(q.bind_int64(3, s->ttl_ms), "bind");
-      check(q.bind_int64(4, s->lock_delay_ms), "bind");
-      check(q.bind_uint64(5, s->create_index), "bind");
-      check(q.bind_uint64(6, s->modify_index), "bind");
-      check(q.run(), "store session");
-      continue;
-    }
-    const LockRecord* l = state_.find_lock(key);
-    if (l == nullptr) {
-      auto del = cached("DELETE FROM sm_locks WHERE key = ?1");
-      check(del.value().bind_text(1, key), "bind");
-      check(del.value().run(), "delete lock");
-      continue;
-    }
-    const std::string data = LockState::encode_lock(*l);
-    auto up = cached(
-        "INSERT INTO sm_locks (key, data) VALUES (?1, ?2) "
-        "ON CONFLICT (key) DO UPDATE SET data = excluded.data");
-    check(up.value().bind_text(1, key), "bind");
-    check(up.value().bind_text(2, data), "bind");
-    check(up.value().run(), "store lock");
-  }
+void SqliteStateMachine::apply_conf_entry(const Entry& e, LockEffects& effects) {
+  // The member list is read from its table, so a configuration entry is
+  // written at once, together with everything applied before it.
+  merge_effects(effects, state_.take_effects());
+  dirty_.insert(effects.changed.begin(), effects.changed.end());
+  begin_apply();
+  write_pending();
+  apply_conf_change(e.index, e.data);
+  applied_ = e.index;
+  store_applied_index();
+  end_apply();
 }
 
 void SqliteStateMachine::apply_conf_change(Index index, const raft::Bytes& data) {
@@ -328,15 +292,6 @@ std::optional<CommandResult> SqliteStateMachine::earlier_result(const std::strin
   return r;
 }
 
-void SqliteStateMachine::remember_result(const CommandResult& r) {
-  auto st = cached("INSERT INTO sm_requests (applied_index, req, result) VALUES (?1, ?2, '')");
-  check(st.status(), "prepare remember");
-  check(st.value().bind_uint64(1, r.index), "bind");
-  check(st.value().bind_text(2, r.req), "bind");
-  check(st.value().run(), "remember request");
-  requests_.add(r.req, r.index);
-}
-
 std::vector<Member> SqliteStateMachine::members() const {
   return read_members(*db_);
 }
@@ -348,10 +303,12 @@ raft::Bytes SqliteStateMachine::build_image(storage::Database& db, Index applied
 }
 
 raft::Bytes SqliteStateMachine::snapshot_image() {
+  flush();
   return build_image(*db_, applied_);
 }
 
 void SqliteStateMachine::snapshot_image_async(ImageHandler done) {
+  flush();  // the image is read from the tables
   if (executor_ == nullptr) {
     done(applied_, snapshot_image());
     return;
@@ -387,9 +344,15 @@ void SqliteStateMachine::snapshot_image_async(ImageHandler done) {
 SqliteStateMachine::~SqliteStateMachine() {
   *alive_ = false;
   if (snap_thread_.joinable()) snap_thread_.join();
+  flush();
 }
 
 void SqliteStateMachine::restore(const raft::Snapshot& snapshot) {
+  // The image replaces everything, including what was not written yet.
+  dirty_.clear();
+  new_requests_.clear();
+  prune_requests_through_ = 0;
+  pending_entries_ = 0;
   begin_apply();
   check(restore_sm_image(*db_, snapshot.data), "restore snapshot image");
   applied_ = snapshot.meta.index;

@@ -1,9 +1,19 @@
 // The replicated state machine of raftlock over SQLite (DESIGN.md).
 //
-// apply() runs a batch of committed entries in ONE SQLite transaction that
-// also records the applied index, so every entry takes effect exactly once,
-// even across crashes. Applying is deterministic: no clocks, no randomness;
-// all inputs travel inside the entries (command.h).
+// apply() runs a batch of committed entries on the in-memory model; their
+// rows are written later, in ONE SQLite transaction that also records the
+// applied index, so every entry takes effect exactly once, even across
+// crashes. Applying is deterministic: no clocks, no randomness; all inputs
+// travel inside the entries (command.h).
+//
+// Write-behind (set_write_behind): the rows of many batches are written
+// together -- each changed session or lock row once, however often it changed
+// -- at most `interval` after the first unwritten apply, or once `max_entries`
+// are pending, and always before a snapshot image, a configuration entry, a
+// restore and at destruction. The tables then lag the model by at most that
+// much; a crash loses only rows of entries that are still in the log (a
+// compaction follows a written snapshot), and a restart applies them again.
+// Without write-behind every batch is written as it is applied.
 //
 // Tables (storage/schema.cc, migrations 2-4): sm_meta (applied index),
 // sm_members (cluster members and their addresses, from configuration
@@ -12,20 +22,24 @@
 // sm_locks.
 //
 // The lock rules live in LockState (lock_state.h), a pure in-memory model
-// that serves every read; this class persists what each batch changed (rows
-// of sm_sessions and sm_locks) in the batch's transaction and reloads the
-// model from the tables on open and after a snapshot restore.
+// that serves every read; this class writes what the batches changed (rows
+// of sm_sessions and sm_locks) and reloads the model from the tables on open
+// and after a snapshot restore.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "raft/conf_change.h"
 #include "raft/state_machine.h"
@@ -71,6 +85,13 @@ class SqliteStateMachine final : public raft::StateMachine {
   // until set_executor() is called.
   void snapshot_image_async(ImageHandler done) override;
   void set_executor(boost::asio::io_context& io) { executor_ = &io; }
+  // Writes rows behind the applies (see the top of this file); needs
+  // set_executor() first. max_entries 0 turns it off.
+  void set_write_behind(std::chrono::milliseconds interval, std::size_t max_entries);
+  // Writes what is applied but not yet written; a no-op when nothing is.
+  void flush();
+  // The applied index the tables hold (== applied_index() after flush()).
+  raft::Index written_index() const { return written_; }
   ~SqliteStateMachine() override;
   void restore(const raft::Snapshot& snapshot) override;
 
@@ -95,11 +116,14 @@ class SqliteStateMachine final : public raft::StateMachine {
       : owned_(std::move(owned)), db_(shared ? shared : owned_.get()), state_(limits) {}
   void begin_apply();
   void end_apply();
+  void write_pending();
+  void write_row(const std::string& key);
+  void after_apply(std::size_t entries);
+  void apply_conf_entry(const raft::Entry& e, LockEffects& effects);
   static raft::Bytes build_image(storage::Database& db, raft::Index applied);
   Status load();
   Status load_tables();
   CommandResult apply_command(const raft::Entry& e);
-  void persist(const LockEffects& effects);
   std::optional<CommandResult> earlier_result(const std::string& req) const;
   void remember_result(const CommandResult& r);
   void apply_conf_change(raft::Index index, const raft::Bytes& data);
@@ -118,6 +142,17 @@ class SqliteStateMachine final : public raft::StateMachine {
   // By the address of the SQL text: every caller passes a string literal.
   mutable std::map<const char*, storage::Statement> statements_;
   raft::Index applied_ = 0;
+  raft::Index written_ = 0;  // applied index of the tables
+  // Applied, not yet written (write-behind): changed session/lock keys, new
+  // request ids, the newest request-window prune, the entries since the write.
+  std::unordered_set<std::string> dirty_;
+  std::vector<std::pair<raft::Index, std::string>> new_requests_;
+  raft::Index prune_requests_through_ = 0;
+  std::size_t pending_entries_ = 0;
+  std::chrono::milliseconds flush_interval_{0};
+  std::size_t flush_entries_ = 0;  // 0: write every batch
+  std::unique_ptr<boost::asio::steady_timer> flush_timer_;
+  bool flush_armed_ = false;
   std::uint64_t members_version_ = 1;
   boost::asio::io_context* executor_ = nullptr;
   std::unique_ptr<storage::Database> snap_db_;  // used only by the snapshot worker
