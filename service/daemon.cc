@@ -112,6 +112,7 @@ Status Daemon::open() {
   p_->keeper =
       std::make_unique<SessionKeeper>(io_, *p_->node, *p_->proposals, *p_->reads, *smp, p_->log);
 
+  p_->sm->on_wanted([this](const std::string& req) { return p_->proposals->waiting(req); });
   p_->sm->on_result([this](const CommandResult& r) {
     count_result(r);
     p_->proposals->on_result(r);

@@ -160,8 +160,8 @@ void LockState::remove_waiter(LockRecord& l, const std::string& key, const std::
   effects_.waits_ended.push_back({key, session, reason});
 }
 
-CommandResult LockState::apply(Index index, raft::Term term, const Command& c) {
-  Ctx x{index, term, c, int_arg(c.args, "now", 0)};
+CommandResult LockState::apply(Index index, raft::Term term, const Command& c, bool answer) {
+  Ctx x{index, term, c, int_arg(c.args, "now", 0), answer};
   if (c.op == "session.create") return create_session(x);
   if (c.op == "session.close") return close_session(x);
   if (c.op == "session.expire") return expire_sessions(x);
@@ -172,6 +172,12 @@ CommandResult LockState::apply(Index index, raft::Term term, const Command& c) {
   if (c.op == "lock.sweep") return sweep(x);
   if (c.op == "noop") return ok_result(index, c, json::object());
   return fail(index, c, "invalid_command", "unknown command " + c.op);
+}
+
+CommandResult LockState::granted(const Ctx& x, const LockRecord& l, const Holder& h) const {
+  // The body (the lock as API.md shows it) is the costly part of a grant;
+  // only a node with a waiting request needs it.
+  return ok_result(x.index, x.c, x.answer ? grant_body(l, h) : json::object());
 }
 
 CommandResult LockState::held_error(Index index, const Command& c, const LockRecord* l) const {
@@ -220,7 +226,7 @@ CommandResult LockState::acquire(Ctx& x) {
                         " with limit " + std::to_string(l.limit) + " in mode " +
                         mode_name(h->mode));
       }
-      return ok_result(x.index, x.c, grant_body(l, *h));  // the existing grant
+      return granted(x, l, *h);  // the existing grant
     }
     if (l.active() && l.limit != limit) {
       return fail(x.index, x.c, "limit_mismatch",
@@ -267,7 +273,7 @@ CommandResult LockState::acquire(Ctx& x) {
     touch_session(s, x.index);
     touch_lock(l, key, x.index);
     effects_.grants.push_back({key, sid, x.index});
-    return ok_result(x.index, x.c, grant_body(l, l.holders.back()));
+    return granted(x, l, l.holders.back());
   }
   if (wait_ms == 0) return held_error(x.index, x.c, &l);
   if (l.waiters.size() >= limits_.max_waiters_per_lock) {
@@ -335,7 +341,7 @@ CommandResult LockState::cancel_wait(Ctx& x) {
   auto lit = locks_.find(key);
   LockRecord* l = lit == locks_.end() ? nullptr : &lit->second;
   if (l != nullptr) {
-    if (const Holder* h = l->holder(sid)) return ok_result(x.index, x.c, grant_body(*l, *h));
+    if (const Holder* h = l->holder(sid)) return granted(x, *l, *h);
     if (l->waiter(sid) != nullptr) {
       remove_waiter(*l, key, sid, str_arg(a, "reason") == "gone" ? "cancelled" : "timeout");
       sit->second.waiting.erase(key);
@@ -364,7 +370,7 @@ CommandResult LockState::proclaim(Ctx& x) {
     if (h.session == sid) h.value = str_arg(a, "value");
   }
   touch_lock(l, key, x.index);
-  return ok_result(x.index, x.c, grant_body(l, *l.holder(sid)));
+  return granted(x, l, *l.holder(sid));
 }
 
 CommandResult LockState::sweep(Ctx& x) {

@@ -118,8 +118,10 @@ class LockState {
   static std::string session_key(const std::string& id) { return "s/" + id; }
 
   // Applies one command of the entry at `index` (created in leader term
-  // `term`). Unknown ops answer invalid_command and change nothing.
-  CommandResult apply(raft::Index index, raft::Term term, const Command& c);
+  // `term`). Unknown ops answer invalid_command and change nothing. With
+  // `answer` false (nobody on this node waits for the result) a grant's
+  // result has no body; the state and the effects are the same either way.
+  CommandResult apply(raft::Index index, raft::Term term, const Command& c, bool answer = true);
   // Forgets tombstones that left the window; call once per applied batch.
   void prune(raft::Index applied);
 
@@ -163,7 +165,9 @@ class LockState {
     raft::Term term;
     const Command& c;
     std::int64_t now;
+    bool answer;
   };
+  CommandResult granted(const Ctx& x, const LockRecord& l, const Holder& h) const;
   CommandResult create_session(Ctx& x);
   CommandResult close_session(Ctx& x);
   CommandResult expire_sessions(Ctx& x);

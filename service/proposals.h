@@ -34,6 +34,8 @@ class Proposals {
   // The state machine applied a command (called for every node's commands;
   // only the ones proposed here have a waiter).
   void on_result(const CommandResult& r);
+  // True while a request with this id waits here for its result.
+  bool waiting(const std::string& req) const { return waiters_.count(req) != 0; }
 
   // A new leader is known: proposals still waiting may have died with the old
   // one (forwarded, or appended but never replicated), so propose them again.

@@ -273,7 +273,7 @@ CommandResult SqliteStateMachine::apply_command(const Entry& e) {
     // A command re-proposed after a leader change (or retried) takes effect once.
     if (auto earlier = earlier_result(c->req)) return *earlier;
   }
-  CommandResult r = state_.apply(e.index, e.term, *c);
+  CommandResult r = state_.apply(e.index, e.term, *c, !wanted_ || wanted_(c->req));
   if (!c->req.empty()) remember_result(r);
   return r;
 }

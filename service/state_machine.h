@@ -100,6 +100,10 @@ class SqliteStateMachine final : public raft::StateMachine {
   // committed, so the results are final either way). Handlers must not apply
   // or restore re-entrantly.
   void on_result(ResultHandler h) { on_result_ = std::move(h); }
+  // Whether a request waits on this node for the result of command `req`;
+  // results nobody waits for are built without their body (LockState::apply).
+  // Unset: every result gets its body.
+  void on_wanted(std::function<bool(const std::string& req)> h) { wanted_ = std::move(h); }
   // Called after each applied batch's results (and after a restore, with
   // every key changed).
   void on_effects(EffectsHandler h) { on_effects_ = std::move(h); }
@@ -159,6 +163,7 @@ class SqliteStateMachine final : public raft::StateMachine {
   std::thread snap_thread_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   ResultHandler on_result_;
+  std::function<bool(const std::string&)> wanted_;
   EffectsHandler on_effects_;
   LockState state_;
   RequestWindow requests_;  // mirrors sm_requests
