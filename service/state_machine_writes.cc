@@ -18,8 +18,11 @@ void SqliteStateMachine::set_write_behind(std::chrono::milliseconds interval,
 }
 
 void SqliteStateMachine::after_apply(std::size_t entries) {
+  if (written_ == applied_) {  // e.g. the batch ended with a configuration entry
+    pending_entries_ = 0;
+    return;
+  }
   pending_entries_ += entries;
-  if (written_ == applied_) return;  // e.g. the batch ended with a configuration entry
   if (flush_entries_ == 0 || pending_entries_ >= flush_entries_) {
     flush();
     return;
