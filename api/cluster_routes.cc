@@ -252,6 +252,9 @@ void add_cluster_routes(Router& r, ApiContext& ctx) {
     metric_line(out, "raftlock_raft_commit_index", "gauge", "Raft commit index.", st.commit);
     metric_line(out, "raftlock_raft_applied_index", "gauge",
                 "Last index applied to the state machine.", st.applied);
+    metric_line(out, "raftlock_state_written_index", "gauge",
+                "Applied index the state machine's tables hold (written behind the applies).",
+                ctx.sm.written_index());
     metric_line(out, "raftlock_raft_last_log_index", "gauge", "Last index in the log.",
                 st.last_index);
     metric_line(out, "raftlock_raft_snapshot_index", "gauge", "Index of the latest snapshot.",

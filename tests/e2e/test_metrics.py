@@ -18,6 +18,7 @@ FAMILIES = {
     "raftlock_raft_is_leader": "gauge",
     "raftlock_raft_commit_index": "gauge",
     "raftlock_raft_applied_index": "gauge",
+    "raftlock_state_written_index": "gauge",
     "raftlock_raft_leader_changes_total": "counter",
     "raftlock_raft_proposal_seconds": "histogram",
     "raftlock_storage_write_seconds": "histogram",
@@ -100,6 +101,10 @@ class Metrics(harness.ClusterTestCase):
             self.assertGreater(v(a, "raftlock_raft_commit_index"), v(b, "raftlock_raft_commit_index"))
             self.assertGreater(v(a, "raftlock_raft_applied_index"),
                                v(b, "raftlock_raft_applied_index"))
+            self.assertGreater(v(a, "raftlock_state_written_index"),
+                               v(b, "raftlock_state_written_index"), what)
+            self.assertLessEqual(v(a, "raftlock_state_written_index"),
+                                 v(a, "raftlock_raft_applied_index"), what)
             self.assertGreater(v(a, "raftlock_storage_write_seconds_count"),
                                v(b, "raftlock_storage_write_seconds_count"), what)
             self.assertGreater(v(a, "raftlock_storage_write_seconds_sum"), 0, what)
