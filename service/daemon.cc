@@ -16,12 +16,16 @@
 #include "service/state_machine.h"
 #include "service/watches.h"
 #include "storage/sqlite_log_store.h"
+#include "storage/wal_prealloc.h"
 
 namespace raftlock::service {
 
 namespace {
 constexpr std::chrono::milliseconds kStateWriteInterval{50};
 constexpr std::size_t kStateWriteEntries = 4096;
+// The WAL is preallocated to this size (a checkpoint comes every 8192 pages,
+// ~34 MB of WAL): its commits then overwrite allocated blocks (wal_prealloc.h).
+constexpr std::uint64_t kWalPreallocBytes = 64ull << 20;
 }  // namespace
 
 struct Daemon::Parts {
@@ -72,6 +76,10 @@ Status Daemon::open() {
   p_->store = std::move(store).value();
   Status s = bootstrap_if_new();
   if (!s) return s;
+  // Nothing else writes the database yet (the node is not started).
+  Status pre = storage::preallocate_wal(path, kWalPreallocBytes);
+  if (!pre)
+    p_->log.warn("WAL not preallocated (the node runs, with slower fsyncs): " + pre.to_string());
   // One connection for the log and the state machine: one page cache.
   auto sm = SqliteStateMachine::open_shared(p_->store->database());
   if (!sm) return sm.status();

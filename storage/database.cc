@@ -185,8 +185,11 @@ Status Database::configure(const DatabaseOptions& options) {
   // file and a longer recovery scan after a crash. A page cache of up to
   // 16 MiB keeps the hot pages of the log and of the state machine's tables
   // (100,000 locks are ~70 MiB on disk) without re-reading them.
+  // journal_size_limit=-1 (SQLite's default, made explicit): the WAL file is
+  // never shortened, so blocks preallocated for it stay (wal_prealloc.h).
   Status s = exec(
       "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA wal_autocheckpoint=8192; "
+      "PRAGMA journal_size_limit=-1; "
       "PRAGMA cache_size=-16384");
   if (!s.is_ok()) return s;
   const Result<std::int64_t> sync = query_int64("PRAGMA synchronous");

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "storage/sqlite_log_store.h"
+#include "storage/wal_prealloc.h"
 #include "tests/storage/crash_workload.h"
 
 namespace {
@@ -34,6 +35,13 @@ int main(int argc, char** argv) {
   auto store = SqliteLogStore::open(argv[1]);
   if (!store.is_ok()) {
     std::fprintf(stderr, "crash_child: open %s: %s\n", argv[1], store.status().to_string().c_str());
+    return 1;
+  }
+  // As raftlockd does at startup (smaller): the writes go over the zeros,
+  // then past them.
+  const raftlock::Status pre = raftlock::storage::preallocate_wal(argv[1], 256 << 10);
+  if (!pre.is_ok()) {
+    std::fprintf(stderr, "crash_child: preallocate: %s\n", pre.to_string().c_str());
     return 1;
   }
   std::mt19937_64 rng(std::strtoull(argv[2], nullptr, 10));
