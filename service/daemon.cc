@@ -9,6 +9,7 @@
 #include "raft/node.h"
 #include "raft/tcp_transport.h"
 #include "service/cluster.h"
+#include "service/data_dir_lock.h"
 #include "service/lock_waits.h"
 #include "service/proposals.h"
 #include "service/reads.h"
@@ -30,6 +31,7 @@ constexpr std::uint64_t kWalPreallocBytes = 64ull << 20;
 
 struct Daemon::Parts {
   explicit Parts(const DaemonOptions& o) : log(o.id, o.log_level) {}
+  std::unique_ptr<DataDirLock> lock;  // first in, last out: held while anything runs
   Logger log;
   std::unique_ptr<storage::SqliteLogStore> store;
   std::unique_ptr<SqliteStateMachine> sm;
@@ -70,6 +72,9 @@ Status Daemon::open() {
   if (ec)
     return Status(ErrorCode::kIo,
                   "cannot create --data-dir " + opts_.data_dir + ": " + ec.message());
+  auto lock = DataDirLock::acquire(opts_.data_dir);
+  if (!lock) return lock.status();
+  p_->lock = std::move(lock).value();
   const std::string path = (std::filesystem::path(opts_.data_dir) / "raftlock.db").string();
   auto store = storage::SqliteLogStore::open(path);
   if (!store) return store.status();
