@@ -29,11 +29,12 @@ Result<std::unique_ptr<DataDirLock>> DataDirLock::acquire(const std::string& dat
                       (holder.empty() ? std::string() : " (pid " + holder + ")") +
                       ": one process per data dir");
   }
-  // Who holds it, for the message of the next one that tries.
+  // Who holds it, for the message of the next one that tries. The lock holds
+  // whether or not this succeeds; a failure only loses the pid there.
   const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
-    // The lock holds either way; only the pid in the message is lost.
-  }
+  const bool noted = ::ftruncate(fd, 0) == 0 &&
+                     ::pwrite(fd, pid.data(), pid.size(), 0) == static_cast<ssize_t>(pid.size());
+  (void)noted;
   return std::unique_ptr<DataDirLock>(new DataDirLock(fd));
 }
 

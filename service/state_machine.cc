@@ -177,8 +177,7 @@ void SqliteStateMachine::apply(const std::vector<Entry>& entries) {
     prune_requests_through_ = applied_ - kRequestWindow;
   }
   state_.prune(applied_);
-  merge_effects(effects, state_.take_effects());
-  dirty_.insert(effects.changed.begin(), effects.changed.end());
+  collect_effects(effects);
   // The answers leave before the rows are written: the entries are committed,
   // so their results are final whether or not this node's copy of them
   // survives a crash (a restart applies them again, to the same end).
@@ -190,11 +189,16 @@ void SqliteStateMachine::apply(const std::vector<Entry>& entries) {
   after_apply(applied);
 }
 
+void SqliteStateMachine::collect_effects(LockEffects& into) {
+  LockEffects more = state_.take_effects();
+  dirty_.insert(more.changed.begin(), more.changed.end());  // rows to write
+  merge_effects(into, std::move(more));
+}
+
 void SqliteStateMachine::apply_conf_entry(const Entry& e, LockEffects& effects) {
   // The member list is read from its table, so a configuration entry is
   // written at once, together with everything applied before it.
-  merge_effects(effects, state_.take_effects());
-  dirty_.insert(effects.changed.begin(), effects.changed.end());
+  collect_effects(effects);
   begin_apply();
   write_pending();
   apply_conf_change(e.index, e.data);

@@ -124,6 +124,9 @@ class SqliteStateMachine final : public raft::StateMachine {
   void write_row(const std::string& key);
   void after_apply(std::size_t entries);
   void apply_conf_entry(const raft::Entry& e, LockEffects& effects);
+  // Takes the model's effects since the last call: their keys become rows to
+  // write, the rest joins `into` (the batch's effects).
+  void collect_effects(LockEffects& into);
   static raft::Bytes build_image(storage::Database& db, raft::Index applied);
   Status load();
   Status load_tables();

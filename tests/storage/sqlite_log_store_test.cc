@@ -16,6 +16,7 @@
 #include "raft/memory_log_store.h"
 #include "storage/database.h"
 #include "tests/storage/crash_workload.h"
+#include "tests/storage/open_store.h"
 #include "tests/storage/temp_dir.h"
 #include "tests/unit/log_store_conformance.h"
 
@@ -74,13 +75,7 @@ using raft::log_store_conformance::kNoLimit;
 using raft::log_store_conformance::snap;
 using raft::log_store_conformance::write_ok;
 
-std::unique_ptr<SqliteLogStore> open_ok(const std::string& path,
-                                        const SqliteLogStoreOptions& options = {}) {
-  auto store = SqliteLogStore::open(path, options);
-  INFO(store.status().to_string());
-  REQUIRE(store.is_ok());
-  return std::move(store).value();
-}
+using testing::open_ok;
 
 void exec_ok(const std::string& path, const std::string& sql) {
   auto db = Database::open(path);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "storage/sqlite_log_store.h"
+#include "tests/storage/open_store.h"
 #include "tests/storage/temp_dir.h"
 #include "tests/unit/log_store_conformance.h"
 
@@ -25,14 +26,8 @@ using raft::log_store_conformance::check_contents;
 using raft::log_store_conformance::ents;
 using raft::log_store_conformance::Expected;
 using raft::log_store_conformance::write_ok;
+using testing::open_ok;
 using testing::TempDir;
-
-std::unique_ptr<SqliteLogStore> open_ok(const std::string& path) {
-  auto store = SqliteLogStore::open(path);
-  INFO(store.status().to_string());
-  REQUIRE(store.is_ok());
-  return std::move(store).value();
-}
 
 // Entries of about 3 KiB each, so a few hundred fill the WAL past 1 MiB.
 void append(SqliteLogStore& store, Expected& want, raft::Index first, int n) {
