@@ -421,7 +421,7 @@ void Core::advance(const Ready& rd) {
     auto it = prs_.find(id_);
     if (it != prs_.end() && it->second.maybe_update(log_.stable_last_index()) && maybe_commit() &&
         role_ == Role::kLeader) {
-      bcast_append();  // spread the new commit index
+      bcast_commit();
     }
   }
 }

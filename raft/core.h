@@ -59,6 +59,12 @@ struct CoreStatus {
 
 // kVote context of an election started by TimeoutNow: overrides leader stickiness.
 inline const Bytes kTransferContext = "transfer";
+// kAppend context of a commit notice: an append the leader sends only to spread
+// a new commit index, to a follower it replicates to. The follower answers it
+// only with a rejection: a success would repeat what its acknowledgements of
+// the entries already said (a lost one is recovered through the next
+// heartbeat's answer, which triggers an ordinary append).
+inline const Bytes kCommitNoticeContext = "commit";
 
 class Core {
  public:
@@ -149,9 +155,10 @@ class Core {
   void handle_append(const Message& m);
   void handle_heartbeat(const Message& m);
   void handle_snapshot(const Message& m);
-  bool send_append(NodeId to, bool send_if_empty = true);
+  bool send_append(NodeId to, bool send_if_empty = true, bool commit_notice = false);
   void send_heartbeat(NodeId to, const Bytes& context);
   void bcast_append();
+  void bcast_commit();  // after the commit index advanced: entries or commit notices
   void bcast_heartbeat(const Bytes& context);
   bool append_entries(std::vector<Entry> entries);  // leader: assign term/index
   bool maybe_commit();

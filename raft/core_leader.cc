@@ -69,7 +69,7 @@ void Core::handle_append_response(const Message& m) {
   }
   if (maybe_commit()) {
     if (role_ != Role::kLeader) return;  // stepped down after its own removal committed
-    bcast_append();                      // spread the new commit index
+    bcast_commit();
   } else if (was_paused) {
     send_append(m.from);
   }

@@ -23,7 +23,10 @@ void Core::handle_append(const Message& m) {
                                  m.entries.end());
       on_appended(written, appended_from);
     }
-    send(Message{.type = MessageType::kAppendResp, .to = m.from, .index = *last_new});
+    // A commit notice that adds nothing needs no answer (kCommitNoticeContext).
+    if (!m.entries.empty() || m.context != kCommitNoticeContext) {
+      send(Message{.type = MessageType::kAppendResp, .to = m.from, .index = *last_new});
+    }
     return;
   }
   // §5.3: "If a follower does not have prevLogIndex in its log, or the term
@@ -62,7 +65,7 @@ void Core::handle_snapshot(const Message& m) {
   send(Message{.type = MessageType::kAppendResp, .to = m.from, .index = meta.index});
 }
 
-bool Core::send_append(NodeId to, bool send_if_empty) {
+bool Core::send_append(NodeId to, bool send_if_empty, bool commit_notice) {
   auto it = prs_.find(to);
   if (it == prs_.end() || to == id_) return false;
   Progress& pr = it->second;
@@ -102,6 +105,11 @@ bool Core::send_append(NodeId to, bool send_if_empty) {
     pr.probe_sent = true;
   }
   Message m{.type = MessageType::kAppend, .to = to, .log_term = *prev_term, .index = prev};
+  // Only a replicating follower's answers are redundant: a probe's answer is
+  // how the leader learns where the follower's log matches.
+  if (commit_notice && entries.empty() && pr.state == Progress::State::kReplicate) {
+    m.context = kCommitNoticeContext;
+  }
   m.entries = std::move(entries);
   m.commit = log_.committed();
   send(std::move(m));
@@ -121,6 +129,12 @@ void Core::send_heartbeat(NodeId to, const Bytes& context) {
 void Core::bcast_append() {
   for (const auto& [id, pr] : prs_) {
     if (id != id_) send_append(id);
+  }
+}
+
+void Core::bcast_commit() {
+  for (const auto& [id, pr] : prs_) {
+    if (id != id_) send_append(id, true, true);
   }
 }
 
