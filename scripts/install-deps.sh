@@ -7,6 +7,7 @@ packages=(
   g++ clang cmake ninja-build pkg-config curl python3
   libboost-dev libboost-program-options-dev
   libsqlite3-dev nlohmann-json3-dev doctest-dev
+  libgoogle-perftools-dev  # tcmalloc, linked into raftlockd
   chromium  # headless, for the status page test (tests/e2e/test_ui.py)
 )
 

@@ -1,10 +1,10 @@
 // raftlockd: one node of a raftlock cluster. With no flags, a single-node
 // cluster on 127.0.0.1:8080 with its data in ./raftlock-data.
-#include <malloc.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
 
+#include "service/allocator.h"
 #include "service/backup.h"
 #include "service/daemon.h"
 #include "service/options.h"
@@ -38,14 +38,7 @@ int main(int argc, char** argv) {
     std::printf("%s\n", r->c_str());
     return 0;
   }
-  // Buffers of 256 KiB and more (snapshot images, their chunks, large
-  // batches) come from mmap and go back to the system when freed. glibc would
-  // otherwise raise this threshold after the first large free and keep such
-  // transient peaks in the heap for good.
-  // Fixing that threshold also fixes the trim threshold: keep up to 16 MiB
-  // free at the top of the heap rather than shrinking it after every burst.
-  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-  mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
+  service::set_up_allocator();
   boost::asio::io_context io(1);
   auto daemon = service::Daemon::create(io, *opts);
   if (!daemon) {
