@@ -426,6 +426,14 @@ void Core::advance(const Ready& rd) {
   }
 }
 
+Index Core::applied() const {
+  return log_.applied();
+}
+
+Index Core::snapshot_index() const {
+  return log_.first_index() - 1;
+}
+
 CoreStatus Core::status() const {
   CoreStatus s;
   s.id = id_;
@@ -437,7 +445,7 @@ CoreStatus Core::status() const {
   s.applied = log_.applied();
   s.first_index = log_.first_index();
   s.last_index = log_.last_index();
-  s.snapshot_index = log_.first_index() - 1;
+  s.snapshot_index = snapshot_index();
   s.conf = conf();
   s.transferee = transferee_;
   if (role_ == Role::kLeader) {

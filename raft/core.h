@@ -122,6 +122,12 @@ class Core {
   void advance(const Ready& rd);
 
   CoreStatus status() const;
+  // Parts of status() without building the rest (the driver reads them on
+  // every Ready).
+  Role role() const { return role_; }
+  Term term() const { return term_; }
+  Index applied() const;
+  Index snapshot_index() const;  // as status().snapshot_index
   // Term of entry i in this server's log (stable or not); for observers/tests.
   Result<Term> term_at(Index i) const { return log_.term(i); }
 

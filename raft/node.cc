@@ -127,10 +127,10 @@ void Node::process() {
     // after its write, so applying first would delay all commits (measured:
     // fewer hand-offs and cycles per second when followers apply first).
     const std::size_t early =
-        core_.status().role == Role::kLeader ? rd.committed_durable_before_write() : 0;
+        core_.role() == Role::kLeader ? rd.committed_durable_before_write() : 0;
     if (early > 0) apply_committed(rd.committed_entries, 0, early);
     // 1. Persist: durable before anything that depends on it leaves this node.
-    StorageWrite w = rd.storage_write();
+    StorageWrite w = rd.take_storage_write();
     if (w.hard_state && !w.install_snapshot && !w.compact && w.hard_state->term == written_.term &&
         w.hard_state->vote == written_.vote) {
       // Only the commit index moved: Raft does not need it durable (a restarted
@@ -146,6 +146,7 @@ void Node::process() {
       RAFTLOCK_ASSERT_MSG(s.is_ok(), s.to_string().c_str());  // never retry an fsync
       if (w.hard_state) written_ = *w.hard_state;
     }
+    rd.put_back(std::move(w));
     // 2. A snapshot from the leader replaces the state machine.
     if (rd.snapshot) {
       sm_.restore(*rd.snapshot);
@@ -164,7 +165,7 @@ void Node::process() {
         ++leader_changes_;
       }
       last_leader_ = rd.soft_state->leader;
-      if (on_soft_) on_soft_(*rd.soft_state, core_.status().term);
+      if (on_soft_) on_soft_(*rd.soft_state, core_.term());
     }
     for (const ReadState& r : rd.read_states) {
       if (on_read_) on_read_(r);
@@ -188,12 +189,12 @@ void Node::apply_committed(const std::vector<Entry>& entries, std::size_t from, 
 }
 
 void Node::maybe_snapshot() {
-  const CoreStatus st = core_.status();
+  const Index applied = core_.applied();
   if (snapshot_in_progress_ || opts_.snapshot_entries == 0 ||
-      st.applied < st.snapshot_index + opts_.snapshot_entries) {
+      applied < core_.snapshot_index() + opts_.snapshot_entries) {
     return;
   }
-  if (sm_.applied_index() != st.applied) return;
+  if (sm_.applied_index() != applied) return;
   snapshot_in_progress_ = true;
   // The image may be built off this thread; the node keeps serving meanwhile.
   sm_.snapshot_image_async([this, alive = alive_](Index index, Bytes image) {

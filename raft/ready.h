@@ -83,6 +83,22 @@ struct Ready {
     w.compact = compact;
     return w;
   }
+  // The same without copying entries and snapshots (a snapshot image can be
+  // tens of MiB): they move into the write, and back with put_back(w) once it
+  // is done, before this Ready is used again.
+  StorageWrite take_storage_write() {
+    StorageWrite w;
+    w.install_snapshot = std::move(snapshot);
+    w.entries = std::move(entries);
+    w.hard_state = hard_state;
+    w.compact = std::move(compact);
+    return w;
+  }
+  void put_back(StorageWrite&& w) {
+    snapshot = std::move(w.install_snapshot);
+    entries = std::move(w.entries);
+    compact = std::move(w.compact);
+  }
 };
 
 }  // namespace raftlock::raft

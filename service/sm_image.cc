@@ -46,9 +46,10 @@ std::string insert_sql(const Table& t) {
 
 }  // namespace
 
-raft::Bytes build_sm_image(storage::Database& db, raft::Index applied) {
-  std::string out =
-      json{{"format", "raftlock-sm"}, {"version", 1}, {"applied", applied}}.dump() + "\n";
+raft::Bytes build_sm_image(storage::Database& db, raft::Index applied, std::size_t size_hint) {
+  std::string out;
+  out.reserve(size_hint);
+  out += json{{"format", "raftlock-sm"}, {"version", 1}, {"applied", applied}}.dump() + "\n";
   for (const Table& t : kTables) {
     auto st = db.prepare(std::string("SELECT ") + t.columns + " FROM " + t.name + " ORDER BY 1");
     if (!st) return {};  // the caller reports an empty image

@@ -16,7 +16,9 @@
 namespace raftlock::service {
 
 // Reads the tables through `db` (inside the caller's read transaction).
-raft::Bytes build_sm_image(storage::Database& db, raft::Index applied);
+// `size_hint`, the expected size (e.g. the previous image's), is reserved up
+// front: growing a large image by doubling holds up to three times its size.
+raft::Bytes build_sm_image(storage::Database& db, raft::Index applied, std::size_t size_hint = 0);
 // Replaces the tables' rows with the image's (inside the caller's write
 // transaction). kCorruption if the image is malformed.
 Status restore_sm_image(storage::Database& db, const raft::Bytes& image);

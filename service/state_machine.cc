@@ -300,15 +300,22 @@ std::vector<Member> SqliteStateMachine::members() const {
   return read_members(*db_);
 }
 
-raft::Bytes SqliteStateMachine::build_image(storage::Database& db, Index applied) {
-  raft::Bytes image = build_sm_image(db, applied);
+raft::Bytes SqliteStateMachine::build_image(storage::Database& db, Index applied,
+                                            std::size_t size_hint) {
+  raft::Bytes image = build_sm_image(db, applied, size_hint);
   RAFTLOCK_ASSERT_MSG(!image.empty(), "cannot read the state machine tables for a snapshot");
   return image;
 }
 
+std::size_t SqliteStateMachine::image_size_hint() const {
+  return last_image_bytes_ + last_image_bytes_ / 8;  // room for some growth
+}
+
 raft::Bytes SqliteStateMachine::snapshot_image() {
   flush();
-  return build_image(*db_, applied_);
+  raft::Bytes image = build_image(*db_, applied_, image_size_hint());
+  last_image_bytes_ = image.size();
+  return image;
 }
 
 void SqliteStateMachine::snapshot_image_async(ImageHandler done) {
@@ -334,15 +341,21 @@ void SqliteStateMachine::snapshot_image_async(ImageHandler done) {
   RAFTLOCK_ASSERT_MSG(at == applied_, "snapshot read does not see the applied state");
   storage::Database* db = snap_db_.get();
   boost::asio::io_context* io = executor_;
-  snap_thread_ = std::thread([db, io, at, done = std::move(done), alive = alive_]() mutable {
-    raft::Bytes image = build_image(*db, at);
-    must(db->commit(), "end snapshot read");
-    boost::asio::post(*io, [done = std::move(done), at, image = std::move(image), alive]() mutable {
-      if (*alive) done(at, std::move(image));
-      // Building the image allocated many small blocks; hand the free ones back.
-      malloc_trim(0);
-    });
-  });
+  const std::size_t hint = image_size_hint();
+  snap_thread_ =
+      std::thread([this, db, io, at, hint, done = std::move(done), alive = alive_]() mutable {
+        raft::Bytes image = build_image(*db, at, hint);
+        must(db->commit(), "end snapshot read");
+        boost::asio::post(
+            *io, [this, done = std::move(done), at, image = std::move(image), alive]() mutable {
+              if (*alive) {
+                last_image_bytes_ = image.size();
+                done(at, std::move(image));
+              }
+              // Building the image allocated many small blocks; hand the free ones back.
+              malloc_trim(0);
+            });
+      });
 }
 
 SqliteStateMachine::~SqliteStateMachine() {

@@ -127,7 +127,9 @@ class SqliteStateMachine final : public raft::StateMachine {
   // Takes the model's effects since the last call: their keys become rows to
   // write, the rest joins `into` (the batch's effects).
   void collect_effects(LockEffects& into);
-  static raft::Bytes build_image(storage::Database& db, raft::Index applied);
+  static raft::Bytes build_image(storage::Database& db, raft::Index applied,
+                                 std::size_t size_hint = 0);
+  std::size_t image_size_hint() const;
   Status load();
   Status load_tables();
   CommandResult apply_command(const raft::Entry& e);
@@ -163,6 +165,7 @@ class SqliteStateMachine final : public raft::StateMachine {
   std::uint64_t members_version_ = 1;
   boost::asio::io_context* executor_ = nullptr;
   std::unique_ptr<storage::Database> snap_db_;  // used only by the snapshot worker
+  std::size_t last_image_bytes_ = 0;            // the size hint of the next image
   std::thread snap_thread_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   ResultHandler on_result_;
