@@ -12,6 +12,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -31,7 +32,9 @@ class RequestWindow {
   std::size_t size() const { return by_index_.size(); }
 
  private:
-  std::unordered_map<std::string, raft::Index> by_req_;
+  // Keys are views of the strings in by_index_: a deque keeps its elements
+  // in place when others are added or removed at its ends.
+  std::unordered_map<std::string_view, raft::Index> by_req_;
   std::deque<std::pair<raft::Index, std::string>> by_index_;  // ascending
 };
 
