@@ -338,18 +338,32 @@ Status Core::compact(Index index, Bytes data) {
 void Core::coalesce_messages() {
   // A follower's proposals to the leader travel in one kPropose; of its
   // (cumulative) acknowledgements of one term to the leader, the highest
-  // stands for the others. Order among the proposals is kept.
+  // stands for the others. Order among the proposals is kept. Of commit
+  // notices to a peer with nothing between them, the last (the highest
+  // commit index) stands for the others.
   std::map<NodeId, std::size_t> propose_at;  // kept kPropose to a node
   std::map<NodeId, std::size_t> ack_at;      // kept kAppendResp to a node
+  std::map<NodeId, std::size_t> last_to;     // kept message last sent to a node
+  const auto is_notice = [](const Message& x) {
+    return x.type == MessageType::kAppend && x.entries.empty() && x.context == kCommitNoticeContext;
+  };
   std::size_t kept = 0;
   for (std::size_t k = 0; k < msgs_.size(); ++k) {
     Message& m = msgs_[k];
+    if (is_notice(m)) {
+      auto it = last_to.find(m.to);
+      if (it != last_to.end() && is_notice(msgs_[it->second]) && msgs_[it->second].term == m.term) {
+        msgs_[it->second] = std::move(m);
+        continue;
+      }
+    }
     if (m.type == MessageType::kPropose) {
       auto [it, fresh] = propose_at.try_emplace(m.to, kept);
       if (!fresh) {
         std::vector<Entry>& into = msgs_[it->second].entries;
         into.insert(into.end(), std::make_move_iterator(m.entries.begin()),
                     std::make_move_iterator(m.entries.end()));
+        last_to[m.to] = it->second;
         continue;
       }
     } else if (m.type == MessageType::kAppendResp && !m.reject) {
@@ -358,11 +372,13 @@ void Core::coalesce_messages() {
         Message& earlier = msgs_[it->second];
         if (earlier.term == m.term) {
           earlier.index = std::max(earlier.index, m.index);
+          last_to[m.to] = it->second;
           continue;
         }
         it->second = kept;
       }
     }
+    last_to[m.to] = kept;
     if (kept != k) msgs_[kept] = std::move(m);
     ++kept;
   }

@@ -61,9 +61,9 @@ struct CoreStatus {
 inline const Bytes kTransferContext = "transfer";
 // kAppend context of a commit notice: an append the leader sends only to spread
 // a new commit index, to a follower it replicates to. The follower answers it
-// only with a rejection: a success would repeat what its acknowledgements of
-// the entries already said (a lost one is recovered through the next
-// heartbeat's answer, which triggers an ordinary append).
+// only if it rejects it (or if it is older than the follower's commit index):
+// a success would repeat what its acknowledgements of the entries already said (a lost one is
+// recovered through the next heartbeat's answer, which triggers an ordinary append).
 inline const Bytes kCommitNoticeContext = "commit";
 
 class Core {

@@ -1,5 +1,7 @@
 #include "service/allocator.h"
 
+#include <cstdio>
+
 #ifdef RAFTLOCK_TCMALLOC
 #include <gperftools/malloc_extension_c.h>
 #else
@@ -12,7 +14,9 @@ const char* set_up_allocator() {
 #ifdef RAFTLOCK_TCMALLOC
   // Free spans go back to the system when freed rather than in batches, so a
   // burst (a snapshot image, a large batch) does not stay resident.
-  MallocExtension_SetNumericProperty("tcmalloc.aggressive_memory_decommit", 1);
+  if (!MallocExtension_SetNumericProperty("tcmalloc.aggressive_memory_decommit", 1)) {
+    std::fprintf(stderr, "raftlockd: tcmalloc refused aggressive_memory_decommit\n");
+  }
   return "tcmalloc";
 #else
   // Buffers of 256 KiB and more (snapshot images, their chunks, large

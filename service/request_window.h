@@ -22,6 +22,11 @@ namespace raftlock::service {
 
 class RequestWindow {
  public:
+  RequestWindow() = default;
+  // Not copyable: the keys are views into this object's own strings.
+  RequestWindow(const RequestWindow&) = delete;
+  RequestWindow& operator=(const RequestWindow&) = delete;
+
   // The index at which `req` was applied, if it still is in the window.
   std::optional<raft::Index> find(const std::string& req) const;
   // REQUIRES: index greater than every index added before.

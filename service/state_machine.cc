@@ -352,7 +352,9 @@ void SqliteStateMachine::snapshot_image_async(ImageHandler done) {
                 last_image_bytes_ = image.size();
                 done(at, std::move(image));
               }
-              // Building the image allocated many small blocks; hand the free ones back.
+              // Building the image allocated many small blocks; hand the free ones
+              // back (glibc's malloc; tcmalloc returns freed spans by itself,
+              // service/allocator.h).
               malloc_trim(0);
             });
       });
@@ -373,6 +375,7 @@ void SqliteStateMachine::restore(const raft::Snapshot& snapshot) {
   begin_apply();
   check(restore_sm_image(*db_, snapshot.data), "restore snapshot image");
   applied_ = snapshot.meta.index;
+  last_image_bytes_ = snapshot.data.size();  // the size hint of this node's next image
   ++members_version_;
   store_applied_index();
   end_apply();

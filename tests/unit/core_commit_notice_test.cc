@@ -102,5 +102,29 @@ TEST_CASE("a lost acknowledgement is recovered through the heartbeat path") {
   CHECK(h.status().peers.at(3).match == x);
 }
 
+TEST_CASE("of the notices one Ready has for a peer, the last stands for the others") {
+  Harness h(1);
+  h.elect();
+  h.ack_all();
+  h.take_messages();
+  const Term t = h.status().term;
+  CHECK_OK(h.propose("x"));
+  CHECK_OK(h.propose("y"));
+  const Index y = h.status().last_index;
+  h.take_messages();
+  // Two acknowledgements stepped before the Ready is taken: two commits.
+  CHECK_OK(h.core().step(append_resp(2, 1, t, y - 1)));
+  CHECK_OK(h.core().step(append_resp(2, 1, t, y)));
+  h.drain();
+  REQUIRE(h.status().commit == y);
+  for (NodeId to : {2, 3}) {
+    CAPTURE(to);
+    const std::vector<Message> ms = h.take(MessageType::kAppend, to);
+    REQUIRE(ms.size() == 1);
+    CHECK(ms[0].context == kCommitNoticeContext);
+    CHECK(ms[0].commit == y);
+  }
+}
+
 }  // namespace
 }  // namespace raftlock::raft::test

@@ -34,5 +34,28 @@ TEST_CASE("ready: nothing is applied early when a snapshot arrives") {
   CHECK(rd.committed_durable_before_write() == 0);
 }
 
+TEST_CASE("ready: the storage write taken out goes back whole") {
+  Ready rd;
+  rd.entries = {at(6), at(7)};
+  rd.hard_state = HardState{3, 2, 5};
+  rd.snapshot = Snapshot{};
+  rd.snapshot->meta.index = 4;
+  rd.snapshot->data = "image";
+  rd.compact = Snapshot{};
+  rd.compact->meta.index = 2;
+  const StorageWrite copy = rd.storage_write();
+  StorageWrite w = rd.take_storage_write();
+  CHECK(w.entries.size() == 2);
+  CHECK(w.install_snapshot->data == "image");
+  CHECK(w.compact->meta.index == 2);
+  CHECK(w.hard_state == copy.hard_state);
+  CHECK(rd.hard_state.has_value());  // copied, not taken
+  rd.put_back(std::move(w));
+  const StorageWrite again = rd.storage_write();
+  CHECK(again.entries == copy.entries);
+  CHECK(again.install_snapshot->data == "image");
+  CHECK(again.compact->meta.index == 2);
+}
+
 }  // namespace
 }  // namespace raftlock::raft
