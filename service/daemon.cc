@@ -83,6 +83,7 @@ Status Daemon::open() {
   if (!s) return s;
   // Nothing else writes the database yet (the node is not started).
   Status pre = storage::preallocate_wal(path, kWalPreallocBytes);
+  if (pre) pre = storage::keep_wal_on_close(p_->store->database());
   if (!pre)
     p_->log.warn("WAL not preallocated (the node runs, with slower fsyncs): " + pre.to_string());
   // One connection for the log and the state machine: one page cache.

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <vector>
 
+#include <sqlite3.h>
+
 namespace raftlock::storage {
 
 namespace {
@@ -42,6 +44,15 @@ Status preallocate_wal(const std::string& db_path, std::uint64_t bytes) {
   }
   ::close(fd);
   return s;
+}
+
+Status keep_wal_on_close(Database& db) {
+  int on = 1;
+  const int rc = sqlite3_file_control(db.handle(), "main", SQLITE_FCNTL_PERSIST_WAL, &on);
+  if (rc != SQLITE_OK) {
+    return Status(ErrorCode::kIo, "keep the WAL of " + db.path() + ": " + sqlite3_errstr(rc));
+  }
+  return Status::ok();
 }
 
 }  // namespace raftlock::storage

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "raft/result.h"
+#include "storage/database.h"
 
 namespace raftlock::storage {
 
@@ -25,5 +26,10 @@ namespace raftlock::storage {
 // process writes the database meanwhile (call it at startup): the file is
 // only extended from its current end. A missing WAL file is left alone.
 Status preallocate_wal(const std::string& db_path, std::uint64_t bytes);
+
+// Keeps the WAL file when `db`, the last connection to its database, closes
+// (SQLITE_FCNTL_PERSIST_WAL): a clean stop then leaves the preallocated
+// file in place, and the next start does not write its zeros again.
+Status keep_wal_on_close(Database& db);
 
 }  // namespace raftlock::storage

@@ -83,6 +83,27 @@ TEST_CASE("preallocated WAL: writes go over the zeros and past them, and survive
   check_contents(*open_ok(path), want);
 }
 
+TEST_CASE("preallocated WAL: kept through a clean close, not written again") {
+  TempDir dir;
+  const std::string path = dir.file("kept.db");
+  const std::uintmax_t kBytes = 1 << 20;
+  auto store = open_ok(path);
+  Expected want;
+  append(*store, want, 1, 10);
+  REQUIRE(preallocate_wal(path, kBytes).is_ok());
+  REQUIRE(keep_wal_on_close(store->database()).is_ok());
+  const auto written = fs::last_write_time(path + "-wal");
+  store.reset();  // the last connection: SQLite checkpoints, and keeps the file
+  REQUIRE(fs::exists(path + "-wal"));
+  CHECK(fs::file_size(path + "-wal") == kBytes);
+  const auto closed = fs::last_write_time(path + "-wal");
+  CHECK(closed >= written);
+  CHECK(preallocate_wal(path, kBytes).is_ok());  // nothing left to write
+  CHECK(fs::last_write_time(path + "-wal") == closed);
+  store = open_ok(path);
+  check_contents(*store, want);
+}
+
 TEST_CASE("preallocated WAL: a missing WAL is not created") {
   TempDir dir;
   const std::string path = dir.file("none.db");

@@ -5,6 +5,7 @@
 // answers, so a lost acknowledgement is still recovered.
 #include <doctest/doctest.h>
 
+#include <memory>
 #include <vector>
 
 #include "tests/unit/core_harness.h"
@@ -18,12 +19,20 @@ Message notice(NodeId from, NodeId to, Term term, Index prev, Term prev_term, In
   return m;
 }
 
+// A leader of term `*t` whose followers 2 and 3 replicate, nothing in flight.
+std::unique_ptr<Harness> replicating_leader(Term* t) {
+  auto h = std::make_unique<Harness>(1);
+  h->elect();
+  h->ack_all();
+  h->take_messages();
+  *t = h->status().term;
+  return h;
+}
+
 TEST_CASE("a new commit index reaches replicating followers as commit notices") {
-  Harness h(1);
-  h.elect();
-  h.ack_all();  // 2 and 3 replicate
-  h.take_messages();
-  const Term t = h.status().term;
+  Term t = 0;
+  auto hp = replicating_leader(&t);
+  Harness& h = *hp;
   CHECK_OK(h.propose("x"));
   const Index x = h.status().last_index;
   REQUIRE(h.take(MessageType::kAppend).size() == 2);  // the entry, to both
@@ -80,11 +89,9 @@ TEST_CASE("a notice with entries is an ordinary append: answered") {
 }
 
 TEST_CASE("a lost acknowledgement is recovered through the heartbeat path") {
-  Harness h(1);
-  h.elect();
-  h.ack_all();
-  h.take_messages();
-  const Term t = h.status().term;
+  Term t = 0;
+  auto hp = replicating_leader(&t);
+  Harness& h = *hp;
   CHECK_OK(h.propose("x"));
   const Index x = h.status().last_index;
   h.take_messages();
@@ -103,11 +110,9 @@ TEST_CASE("a lost acknowledgement is recovered through the heartbeat path") {
 }
 
 TEST_CASE("of the notices one Ready has for a peer, the last stands for the others") {
-  Harness h(1);
-  h.elect();
-  h.ack_all();
-  h.take_messages();
-  const Term t = h.status().term;
+  Term t = 0;
+  auto hp = replicating_leader(&t);
+  Harness& h = *hp;
   CHECK_OK(h.propose("x"));
   CHECK_OK(h.propose("y"));
   const Index y = h.status().last_index;
