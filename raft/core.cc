@@ -425,12 +425,21 @@ Ready Core::ready() {
 }
 
 void Core::advance(const Ready& rd) {
-  if (rd.snapshot) {
-    log_.stable_snapshot_to(rd.snapshot->meta.index);
-    log_.applied_to(rd.snapshot->meta.index);
-  }
-  if (!rd.entries.empty()) log_.stable_to(rd.entries.back().index, rd.entries.back().term);
+  advance_applied(rd);
+  advance_written(rd);
+}
+
+void Core::advance_applied(const Ready& rd) {
+  if (rd.snapshot) log_.applied_to(rd.snapshot->meta.index);
   if (!rd.committed_entries.empty()) log_.applied_to(rd.committed_entries.back().index);
+}
+
+void Core::advance_written(const Ready& rd) {
+  if (rd.snapshot) log_.stable_snapshot_to(rd.snapshot->meta.index);
+  // With writes pipelined, a later Ready may have replaced these entries
+  // since: stable_to then ignores them (its term check), and they count as
+  // durable only with the write that replaced them.
+  if (!rd.entries.empty()) log_.stable_to(rd.entries.back().index, rd.entries.back().term);
   if (rd.compact) forget_conf_before(rd.compact->meta.index);
   if ((rd.snapshot || !rd.entries.empty()) && role_ == Role::kLeader) {
     // The leader's own acknowledgement: its write is durable now (T§10.2.1).

@@ -116,10 +116,18 @@ class Core {
   void report_snapshot(NodeId peer, bool ok);
 
   bool has_ready() const;
-  // Collects the pending outputs. REQUIRES: the previous Ready was advanced.
+  // Collects the pending outputs. REQUIRES: the previous Ready was advanced,
+  // or, for a driver that pipelines its writes (ready.h), every earlier Ready
+  // had advance_applied, and none still waiting for advance_written holds a
+  // snapshot or a compaction.
   Ready ready();
-  // The driver has done everything `rd` asked (see ready.h).
+  // The driver has done everything `rd` asked (see ready.h): both halves below.
   void advance(const Ready& rd);
+  // A pipelined driver's two halves of advance() (ready.h): `rd`'s committed
+  // entries are applied (and its snapshot restored); `rd`'s write is durable.
+  // advance_written comes for the Readies in the order ready() gave them.
+  void advance_applied(const Ready& rd);
+  void advance_written(const Ready& rd);
 
   CoreStatus status() const;
   // Parts of status() without building the rest (the driver reads them on

@@ -6,6 +6,7 @@
 // the entries (snapshot.index, last_index()]. first_index() == snapshot.index + 1.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -58,11 +59,32 @@ struct StorageWrite {
   bool empty() const { return !install_snapshot && entries.empty() && !hard_state && !compact; }
 };
 
+// Makes durable every LogStore::write_ordered that returned before sync() was
+// called. Thread-safe: it runs on a thread of its own, concurrently with the
+// store's writes and with other sync() calls, and touches only the file.
+class WriteSyncer {
+ public:
+  virtual ~WriteSyncer() = default;
+  // A failure is fatal for the node, as a failed LogStore::write is.
+  virtual Status sync() = 0;
+};
+
 class LogStore : public LogView {
  public:
   // Makes `w` durable. A failure here is fatal for the node (STYLE.md:
   // never retry an fsync); the caller aborts on a non-ok Status.
   virtual Status write(const StorageWrite& w) = 0;
+
+  // Pipelined writes, for a store that can split write() in two: a write that
+  // is ordered but not yet durable, and a sync (syncer()) that another thread
+  // runs while the next writes are made. write_ordered(w) applies `w` as
+  // write() does and reads see it at once; after a crash the store holds the
+  // writes made up to some point, all of each or nothing of it (a prefix:
+  // never a later write without an earlier one), and at least every write a
+  // finished sync() covered. Stores that cannot return nullptr from syncer()
+  // and keep write_ordered() == write().
+  virtual Status write_ordered(const StorageWrite& w) { return write(w); }
+  virtual std::shared_ptr<WriteSyncer> syncer() { return nullptr; }
 };
 
 }  // namespace raftlock::raft

@@ -1,5 +1,6 @@
 #include "raft/node.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <cstdio>
@@ -26,6 +27,15 @@ Node::Node(boost::asio::io_context& io, const Config& cfg, const NodeOptions& op
       core_(with_applied(cfg, sm.applied_index()), store),
       ticker_(io),
       written_(store.initial_state().hard_state) {
+  if (opts_.sync_threads > 0) {
+    if (std::shared_ptr<WriteSyncer> syncer = store_.syncer()) {
+      sync_ = std::make_unique<SyncWorkers>(
+          io_, std::move(syncer), opts_.sync_threads,
+          [this, alive = alive_](std::uint64_t through, const Status& s) {
+            if (*alive) on_synced(through, s);
+          });
+    }
+  }
   // A state machine behind the stored snapshot (its newest applies were lost
   // with a power failure after the log was compacted) starts from the snapshot.
   if (sm.applied_index() < store.initial_state().snapshot.index) sm.restore(store.snapshot());
@@ -34,6 +44,11 @@ Node::Node(boost::asio::io_context& io, const Config& cfg, const NodeOptions& op
                             core_.report_unreachable(peer);
                             schedule_process();
                           });
+}
+
+Node::~Node() {
+  *alive_ = false;
+  sync_.reset();  // joins the sync threads
 }
 
 void Node::start() {
@@ -107,6 +122,9 @@ void Node::step(const Message& m) {
 
 void Node::process() {
   while (core_.has_ready()) {
+    // Enough writes wait for a sync: what arrives joins the next Ready, taken
+    // when a sync ends (on_synced).
+    if (!in_flight_.empty() && in_flight_.size() >= opts_.max_writes_in_flight) return;
     Ready rd = core_.ready();
     // 0. What depends on nothing this write makes durable leaves first, so the
     // followers write their logs while the leader writes its own (ready.h).
@@ -120,16 +138,15 @@ void Node::process() {
       }
     }
     transport_.release();
-    // On the leader, committed entries it had already made durable (all but
-    // those in this Ready's own write) are applied before the write: their
-    // answers do not wait for the fsync of newer entries. A follower writes
-    // first: its acknowledgement, which every commit waits for, leaves only
-    // after its write, so applying first would delay all commits (measured:
-    // fewer hand-offs and cycles per second when followers apply first).
+    // On the leader, committed entries it had already written (all but those
+    // in this Ready's own write) are applied before the write: their answers
+    // do not wait for the fsync of newer entries. A follower writes first: its
+    // acknowledgement, which every commit waits for, leaves only after its
+    // write, so applying first would delay all commits (measured: fewer
+    // hand-offs and cycles per second when followers apply first).
     const std::size_t early =
         core_.role() == Role::kLeader ? rd.committed_durable_before_write() : 0;
     if (early > 0) apply_committed(rd.committed_entries, 0, early);
-    // 1. Persist: durable before anything that depends on it leaves this node.
     StorageWrite w = rd.take_storage_write();
     if (w.hard_state && !w.install_snapshot && !w.compact && w.hard_state->term == written_.term &&
         w.hard_state->vote == written_.vote) {
@@ -138,43 +155,129 @@ void Node::process() {
       // costs no fsync, one with entries writes only them.
       w.hard_state.reset();
     }
-    if (!w.empty()) {
-      const auto t0 = std::chrono::steady_clock::now();
-      Status s = store_.write(w);
-      if (on_write_)
-        on_write_(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-      RAFTLOCK_ASSERT_MSG(s.is_ok(), s.to_string().c_str());  // never retry an fsync
-      if (w.hard_state) written_ = *w.hard_state;
+    if (sync_ && !w.install_snapshot && !w.compact) {
+      process_ordered(rd, w, sent, early);
+    } else {
+      process_durable(rd, w, sent, early);
     }
-    rd.put_back(std::move(w));
-    // 2. A snapshot from the leader replaces the state machine.
-    if (rd.snapshot) {
-      sm_.restore(*rd.snapshot);
-      ++stats_.snapshots_installed;
-    }
-    // 3. Send the rest.
+  }
+}
+
+void Node::process_durable(Ready& rd, StorageWrite& w, std::vector<bool>& sent, std::size_t early) {
+  // 1. Persist: durable before anything that depends on it leaves this node.
+  if (!w.empty()) {
+    const auto t0 = std::chrono::steady_clock::now();
+    Status s = store_.write(w);
+    if (on_write_)
+      on_write_(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    RAFTLOCK_ASSERT_MSG(s.is_ok(), s.to_string().c_str());  // never retry an fsync
+    if (w.hard_state) written_ = *w.hard_state;
+    // The fsync covered every ordered write before it: the Readies in flight
+    // finish first, in order.
+    durable_seq_ = written_seq_;
+    finish_durable();
+  }
+  // Only a snapshot or a compaction comes here while writes are pipelined,
+  // and neither is an empty write.
+  RAFTLOCK_ASSERT(in_flight_.empty());
+  rd.put_back(std::move(w));
+  // 2. A snapshot from the leader replaces the state machine.
+  if (rd.snapshot) {
+    sm_.restore(*rd.snapshot);
+    ++stats_.snapshots_installed;
+  }
+  // 3. Send the rest.
+  transport_.hold();
+  for (std::size_t k = 0; k < rd.messages.size(); ++k) {
+    if (!sent[k]) transport_.send(rd.messages[k]);
+  }
+  transport_.release();
+  // 4. Apply the rest, then serve the reads that waited for it.
+  apply_committed(rd.committed_entries, early, rd.committed_entries.size());
+  after_apply(rd);
+  core_.advance(rd);
+  if ((rd.snapshot || !rd.committed_entries.empty()) && on_applied_) {
+    on_applied_(sm_.applied_index());
+  }
+  maybe_snapshot();
+}
+
+void Node::process_ordered(Ready& rd, StorageWrite& w, std::vector<bool>& sent, std::size_t early) {
+  // 1. Written in order after every earlier write; a sync makes it durable.
+  InFlight f;
+  if (!w.empty()) {
+    f.written_at = std::chrono::steady_clock::now();
+    f.wrote = true;
+    Status s = store_.write_ordered(w);
+    RAFTLOCK_ASSERT_MSG(s.is_ok(), s.to_string().c_str());
+    if (w.hard_state) written_ = *w.hard_state;
+    sync_->request(++written_seq_);
+  }
+  rd.put_back(std::move(w));
+  // 2. Committed entries are durable on a quorum: they apply now, while this
+  // node's own write may still be on its way to the disk (ready.h).
+  apply_committed(rd.committed_entries, early, rd.committed_entries.size());
+  after_apply(rd);
+  core_.advance_applied(rd);
+  const bool applied = !rd.committed_entries.empty();
+  if (written_seq_ <= durable_seq_) {
+    // 3. Nothing to wait for: send the rest now.
     transport_.hold();
     for (std::size_t k = 0; k < rd.messages.size(); ++k) {
       if (!sent[k]) transport_.send(rd.messages[k]);
     }
     transport_.release();
-    // 4. Apply the rest, then serve the reads that waited for it.
-    apply_committed(rd.committed_entries, early, rd.committed_entries.size());
-    if (rd.soft_state) {
-      if (rd.soft_state->leader != last_leader_ && rd.soft_state->leader != kNoNode) {
-        ++leader_changes_;
-      }
-      last_leader_ = rd.soft_state->leader;
-      if (on_soft_) on_soft_(*rd.soft_state, core_.term());
+    core_.advance_written(rd);
+  } else {
+    // 3. Later, in on_synced: only what has not left yet waits.
+    std::vector<Message> rest;
+    for (std::size_t k = 0; k < rd.messages.size(); ++k) {
+      if (!sent[k]) rest.push_back(std::move(rd.messages[k]));
     }
-    for (const ReadState& r : rd.read_states) {
-      if (on_read_) on_read_(r);
+    rd.messages = std::move(rest);
+    rd.committed_entries.clear();
+    f.seq = written_seq_;
+    f.rd = std::move(rd);
+    in_flight_.push_back(std::move(f));
+  }
+  if (applied && on_applied_) on_applied_(sm_.applied_index());
+  maybe_snapshot();
+}
+
+void Node::on_synced(std::uint64_t through, const Status& s) {
+  RAFTLOCK_ASSERT_MSG(s.is_ok(), s.to_string().c_str());  // never retry an fsync
+  if (stopped_) return;
+  durable_seq_ = std::max(durable_seq_, through);
+  finish_durable();
+  process();  // the leader's own acknowledgement may commit; Readies may have waited
+}
+
+void Node::finish_durable() {
+  transport_.hold();
+  while (!in_flight_.empty() && in_flight_.front().seq <= durable_seq_) {
+    InFlight f = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    for (const Message& m : f.rd.messages)
+      transport_.send(m);
+    if (f.wrote && on_write_) {
+      on_write_(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - f.written_at).count());
     }
-    core_.advance(rd);
-    if ((rd.snapshot || !rd.committed_entries.empty()) && on_applied_) {
-      on_applied_(sm_.applied_index());
+    core_.advance_written(f.rd);
+  }
+  transport_.release();
+}
+
+void Node::after_apply(const Ready& rd) {
+  if (rd.soft_state) {
+    if (rd.soft_state->leader != last_leader_ && rd.soft_state->leader != kNoNode) {
+      ++leader_changes_;
     }
-    maybe_snapshot();
+    last_leader_ = rd.soft_state->leader;
+    if (on_soft_) on_soft_(*rd.soft_state, core_.term());
+  }
+  for (const ReadState& r : rd.read_states) {
+    if (on_read_) on_read_(r);
   }
 }
 

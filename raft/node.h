@@ -1,13 +1,18 @@
 // raft::Node: the driver that runs a Core for real. It turns a steady timer
 // into ticks, and for every Ready sends what may leave before the write (the
 // leader's appends and heartbeats, forwarded requests), persists (one
-// LogStore write, one fsync), sends the rest, applies, then advances (ready.h). Single-threaded:
-// every call and callback runs on the io_context the Node was given.
+// LogStore write, one fsync), sends the rest, applies, then advances
+// (ready.h). With a store that can pipeline its writes (LogStore::syncer),
+// the fsync runs on sync threads (sync_workers.h) while the node takes in and
+// writes the next Readies; what waits for a write leaves once a sync covers
+// it. Every call and callback runs on the io_context the Node was given.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 
@@ -15,6 +20,7 @@
 #include "raft/log_store.h"
 #include "raft/logger.h"
 #include "raft/state_machine.h"
+#include "raft/sync_workers.h"
 #include "raft/transport.h"
 
 namespace raftlock::raft {
@@ -24,6 +30,12 @@ struct NodeOptions {
   // Take a snapshot and compact the log once this many entries were applied
   // since the last snapshot.
   Index snapshot_entries = 10000;
+  // Pipelined writes (ready.h), when the store offers them: how many syncs
+  // may run at once (0: none, every write is durable before the next Ready),
+  // and how many Readies may wait for a sync before the node stops taking
+  // new ones (what arrives meanwhile then joins one larger write).
+  int sync_threads = 2;
+  std::size_t max_writes_in_flight = 4;
 };
 
 class Node {
@@ -41,7 +53,7 @@ class Node {
   // REQUIRES: store, sm and transport outlive the Node.
   Node(boost::asio::io_context& io, const Config& cfg, const NodeOptions& opts, LogStore& store,
        StateMachine& sm, Transport& transport);
-  ~Node() { *alive_ = false; }
+  ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
@@ -68,13 +80,32 @@ class Node {
   const Config& config() const { return cfg_; }
   std::uint64_t leader_changes() const { return leader_changes_; }
   const Stats& stats() const { return stats_; }
+  // Whether writes are pipelined (NodeOptions::sync_threads and a store with a syncer).
+  bool pipelined() const { return sync_ != nullptr; }
 
  private:
   void schedule_tick();
   void schedule_process();
   void process();
+  // One Ready whose write is durable before the function returns.
+  void process_durable(Ready& rd, StorageWrite& w, std::vector<bool>& sent, std::size_t early);
+  // One Ready whose write is only ordered (pipelined); it finishes in on_synced.
+  void process_ordered(Ready& rd, StorageWrite& w, std::vector<bool>& sent, std::size_t early);
+  void on_synced(std::uint64_t through, const Status& s);
+  // Sends what waited and advances the Readies whose writes are durable.
+  void finish_durable();
+  void after_apply(const Ready& rd);
   void maybe_snapshot();
   void apply_committed(const std::vector<Entry>& entries, std::size_t from, std::size_t to);
+
+  // A Ready whose write may not be durable yet: its messages that wait for
+  // the write, and what advance_written needs.
+  struct InFlight {
+    std::uint64_t seq = 0;  // the last ordered write this Ready waits for
+    Ready rd;
+    std::chrono::steady_clock::time_point written_at;
+    bool wrote = false;  // it made a write of its own (timed for on_write_)
+  };
 
   boost::asio::io_context& io_;
   Config cfg_;
@@ -96,7 +127,11 @@ class Node {
   WriteObserver on_write_;
   const Logger* log_ = nullptr;
   Stats stats_;
+  std::deque<InFlight> in_flight_;
+  std::uint64_t written_seq_ = 0;  // ordered writes made
+  std::uint64_t durable_seq_ = 0;  // ordered writes a finished sync covered
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::unique_ptr<SyncWorkers> sync_;  // null: writes are not pipelined
 };
 
 }  // namespace raftlock::raft

@@ -18,8 +18,27 @@
 // A driver that skips step 0 (sends everything in step 3) is just as safe.
 //
 // Step 4 may start before step 1 for the committed entries below the first
-// of rd.entries (none if rd.snapshot): they were made durable by an earlier
+// of rd.entries (none if rd.snapshot): they were written by an earlier
 // write, so their results need not wait for this one's fsync.
+//
+// Pipelined writes (a LogStore with write_ordered and a syncer): the driver
+// need not wait for a write to be durable before it takes the next Ready.
+// For each Ready, in the order ready() gives them:
+//   0. send the messages that may go before the write, as above
+//   1. store.write_ordered(rd's write)  -- ordered after every earlier write
+//   2. apply rd.committed_entries (after 1, or the part step 4 allows before
+//      it), serve rd.read_states, core.advance_applied(rd)
+//   3. once a sync covering this write and every earlier one has finished:
+//      send the rest of rd.messages, core.advance_written(rd)
+// Applying before the local write is durable is safe: a committed entry is
+// durable on a quorum, and the leader counts itself in that quorum only for
+// entries advance_written reported. The store's prefix rule (log_store.h)
+// keeps the state machine's own rows, written after the entries they come
+// from, from surviving a crash without them. Messages that wait in step 3
+// leave in the order of their Readies, so none says more than the writes
+// before it made durable. A Ready with a snapshot or a compaction is not
+// pipelined: the driver finishes every Ready in flight, then that one, with
+// a durable write(), before it takes the next.
 #pragma once
 
 #include <optional>

@@ -108,6 +108,7 @@ Status Daemon::open() {
   raft::NodeOptions nopts;
   nopts.tick = std::chrono::milliseconds(opts_.tick_ms);
   nopts.snapshot_entries = opts_.snapshot_entries;
+  nopts.sync_threads = opts_.sync_threads;
   p_->node = std::make_unique<raft::Node>(io_, cfg, nopts, *p_->store, *p_->sm, *p_->transport);
   p_->proposals = std::make_unique<Proposals>(io_, *p_->node);
   p_->reads = std::make_unique<Reads>(io_, *p_->node);
@@ -237,6 +238,13 @@ Status Daemon::start() {
   p_->keeper->start();
   p_->log.info("serving HTTP on " + opts_.listen_http.host + ":" + std::to_string(http_port()) +
                ", peers on " + opts_.listen_peer.host + ":" + std::to_string(peer_port()));
+  if (p_->node->pipelined()) {
+    p_->log.info("log writes pipelined: " + std::to_string(opts_.sync_threads) + " sync thread(s)");
+  } else if (opts_.sync_threads > 0) {
+    p_->log.warn("log writes not pipelined: the WAL file could not be opened for syncing");
+  } else {
+    p_->log.info("log writes not pipelined (--sync-threads 0)");
+  }
   return Status::ok();
 }
 

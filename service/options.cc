@@ -83,6 +83,9 @@ Result<DaemonOptions> parse_daemon_options(int argc, const char* const* argv, bo
       "leader heartbeat interval")(
       "snapshot-entries", po::value(&o.snapshot_entries)->default_value(o.snapshot_entries),
       "snapshot and compact the log every N applied entries")(
+      "sync-threads", po::value(&o.sync_threads)->default_value(o.sync_threads),
+      "threads that fsync the log while the node writes the next entries (0: every "
+      "write is durable before the next one starts)")(
       "log-level", po::value(&level)->default_value(level), "debug, info, warn or error")(
       "check-config", po::bool_switch(&o.check_config),
       "check the flags and --config file, print the settings and exit")(
@@ -140,6 +143,8 @@ Result<DaemonOptions> parse_daemon_options(int argc, const char* const* argv, bo
   }
   if (o.cluster_name.empty() || o.cluster_name.size() > 64)
     return invalid("--cluster-name: 1-64 bytes");
+  if (o.sync_threads < 0 || o.sync_threads > 8)
+    return invalid("--sync-threads must be between 0 and 8");
   if (!parse_log_level(level, &o.log_level))
     return invalid("--log-level: debug, info, warn or error");
   // One tick divides the heartbeat interval and the election timeout.
@@ -168,6 +173,7 @@ std::string describe_options(const DaemonOptions& o) {
      << "election-timeout-ms = " << o.election_timeout_ms << "\n"
      << "heartbeat-ms = " << o.heartbeat_ms << "\n"
      << "snapshot-entries = " << o.snapshot_entries << "\n"
+     << "sync-threads = " << o.sync_threads << "\n"
      << "log-level = " << kLevels[static_cast<int>(o.log_level)] << "\n";
   return os.str();
 }

@@ -30,6 +30,7 @@ struct DaemonOptions {
   int heartbeat_ms = 50;
   int tick_ms = 10;                        // Raft's unit of time; divides both timeouts
   std::uint64_t snapshot_entries = 10000;  // compact the log after this many entries
+  int sync_threads = 2;  // threads that fsync pipelined log writes; 0 = none (raft/node.h)
   LogLevel log_level = LogLevel::kInfo;
 
   // One-shot modes (docs/operations.md): do this and exit instead of serving.

@@ -7,6 +7,7 @@
 
 #include "raft/assert.h"
 #include "storage/log_rows.h"
+#include "storage/wal_syncer.h"
 
 namespace raftlock::storage {
 
@@ -207,18 +208,45 @@ Status SqliteLogStore::validate(const StorageWrite& w, Plan* plan) const {
 }
 
 Status SqliteLogStore::write(const StorageWrite& w) {
+  return write_with(w, true);
+}
+
+Status SqliteLogStore::write_ordered(const StorageWrite& w) {
+  return write_with(w, false);
+}
+
+std::shared_ptr<raft::WriteSyncer> SqliteLogStore::syncer() {
+  if (!syncer_) {
+    Result<std::shared_ptr<WalSyncer>> opened = WalSyncer::open(db_->path());
+    if (!opened.is_ok()) return nullptr;
+    syncer_ = std::move(opened).value();
+  }
+  return syncer_;
+}
+
+Status SqliteLogStore::write_with(const StorageWrite& w, bool durable) {
   if (w.empty()) return Status::ok();
   Plan plan;
   const Status valid = validate(w, &plan);
   if (!valid.is_ok()) return valid;
 
-  Transaction tx(*db_);
-  Status s = tx.begin(TransactionMode::kImmediate);
-  if (s.is_ok()) s = apply(w, plan);
-  if (s.is_ok()) s = tx.commit();  // the one fsync of this write
+  // An ordered write commits without the fsync (synchronous=NORMAL; a
+  // WalSyncer makes it durable later), then puts FULL back for the
+  // connection's other users.
+  Status s = durable ? Status::ok() : st_->synchronous_normal.run();
+  if (s.is_ok()) {
+    Transaction tx(*db_);
+    s = tx.begin(TransactionMode::kImmediate);
+    if (s.is_ok()) s = apply(w, plan);
+    if (s.is_ok()) s = tx.commit();  // durable: the one fsync of this write
+  }
+  if (!durable) {
+    const Status full = st_->synchronous_full.run();
+    if (s.is_ok()) s = full;
+  }
   if (!s.is_ok()) return as_io(s);
 
-  // Durable: now the in-memory view follows, in the same order.
+  // Written: now the in-memory view follows, in the same order.
   if (w.install_snapshot) cache_.install(w.install_snapshot->meta);
   cache_.append(w.entries);
   if (w.hard_state) hard_state_ = *w.hard_state;

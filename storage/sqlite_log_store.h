@@ -14,7 +14,9 @@
 // so after a crash the file holds either everything a write() that returned
 // ok put in it, or - for the write() the crash interrupted - all or none of it.
 // One write() is one fsync of the WAL: the driver's group commit is one
-// StorageWrite per Ready. open() checks the rows it loads (consecutive
+// StorageWrite per Ready. write_ordered() is the same transaction without the
+// fsync (pipelined writes, wal_syncer.h): SQLite's WAL keeps commits in order,
+// so a crash keeps a prefix of them. open() checks the rows it loads (consecutive
 // indexes after the snapshot, non-decreasing terms, known entry types, well
 // formed configurations) and reports kCorruption instead of starting a node
 // on a damaged log.
@@ -78,6 +80,11 @@ class SqliteLogStore final : public raft::LogStore {
   // above 2^63, unknown entry types. Any SQLite failure is kIo (fatal: the
   // caller aborts; the in-memory view is left as it was before the write).
   Status write(const raft::StorageWrite& w) override;
+  // The same transaction committed with synchronous=NORMAL: no fsync; the
+  // WalSyncer of syncer() makes it durable (wal_syncer.h). nullptr from
+  // syncer() if the WAL file cannot be opened.
+  Status write_ordered(const raft::StorageWrite& w) override;
+  std::shared_ptr<raft::WriteSyncer> syncer() override;
 
   // The connection, for the state machine to share (one page cache, no
   // re-reads of pages the other connection changed). REQUIRES: the sharer
@@ -91,6 +98,7 @@ class SqliteLogStore final : public raft::LogStore {
                  const SqliteLogStoreOptions& options);
   Status load();
   Status load_entries();
+  Status write_with(const raft::StorageWrite& w, bool durable);
   Status validate(const raft::StorageWrite& w, Plan* plan) const;
   Status apply(const raft::StorageWrite& w, const Plan& plan);
   Status put_snapshot(const raft::Snapshot& s);
@@ -103,6 +111,7 @@ class SqliteLogStore final : public raft::LogStore {
   std::unique_ptr<LogStatements> st_;
   LogCache cache_;
   raft::HardState hard_state_;
+  std::shared_ptr<raft::WriteSyncer> syncer_;  // opened by the first syncer()
 };
 
 }  // namespace raftlock::storage

@@ -44,6 +44,12 @@ class ExampleConfigs(harness.unittest.TestCase):
         rc, s, err = check("--config", path, "--log-level", "debug", "--data-dir", "/tmp/x")
         self.assertEqual(rc, 0, err)
         self.assertEqual((s["log-level"], s["data-dir"]), ("debug", "/tmp/x"))
+        self.assertEqual(s["sync-threads"], "2")
+        rc, s, err = check("--config", path, "--sync-threads", "0")
+        self.assertEqual((rc, s.get("sync-threads")), (0, "0"), err)
+        rc, _, err = check("--config", path, "--sync-threads", "9")
+        self.assertEqual(rc, 2)
+        self.assertIn("--sync-threads must be between 0 and 8", err)
         with tempfile.TemporaryDirectory() as d:
             bad = os.path.join(d, "bad.conf")
             with open(bad, "w") as f:

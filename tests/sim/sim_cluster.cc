@@ -38,6 +38,7 @@ RunParams draw_params(Rng& rng, int nodes) {
   // leader hears its followers acknowledge entries its own write has not made
   // durable yet (the case ready.h's early sends must get right).
   if (rng.chance(250)) p.fsync_max_ms = rng.between(20, 60);
+  p.pipelined = rng.chance(500);
   return p;
 }
 
@@ -78,7 +79,8 @@ RunResult Cluster::run() {
             "/1000, dup ", params_.faults.dup_per_mille, "/1000, max_msg_entries ",
             params_.max_msg_entries, ", max_inflight ", params_.max_inflight_msgs,
             ", leader churn ", params_.leader_churn_per_mille, "/1000, crash during write ",
-            params_.fsync_crash_per_mille, "/1000, fsync <= ", params_.fsync_max_ms, " ms"));
+            params_.fsync_crash_per_mille, "/1000, fsync <= ", params_.fsync_max_ms, " ms",
+            params_.pipelined ? ", pipelined writes" : ""));
   for (NodeId id : founders.voters) {
     nodes_.emplace(id, SimNode::founding(id, founders));
     nodes_.at(id)->set_lock_mutations(cfg_.lock_mutations);
@@ -246,6 +248,13 @@ std::optional<NodeId> Cluster::leader() {
 void Cluster::crash(NodeId id) {
   SimNode* n = node(id);
   if (!n || !n->up()) return;
+  if (params_.pipelined && n->has_pending()) {
+    // Some of the pending writes reached the disk before the crash: a prefix.
+    for (std::uint64_t k = rng_.between(0, n->pending_count()); k > 0; --k) {
+      const raft::Ready rd = n->release_pending();
+      if (!write_durably(*n, rd.storage_write())) return;
+    }
+  }
   trace(cat("n", id, " CRASH", n->has_pending() ? " (an unsynced Ready is lost)" : ""));
   n->crash();
   ++stats_.crashes;

@@ -72,6 +72,12 @@ struct RunParams {
   // entries) has its node crashed while the write may still be in flight;
   // the node restarts 10..300 ms later. Catches "acknowledged before durable".
   std::uint64_t fsync_crash_per_mille = 0;
+  // Pipelined writes (ready.h): a node takes its next Ready while earlier
+  // writes are still on their way to the disk, applies committed entries at
+  // once, and sends what waits for a write once the writes up to it are
+  // durable (a later write's sync covers the earlier ones). A crash keeps a
+  // prefix of the pending writes.
+  bool pipelined = false;
 };
 
 struct RunStats {
@@ -146,6 +152,14 @@ class Cluster {
   void on_tick(const Event& ev);
   void on_deliver(Event& ev);
   void on_persisted(const Event& ev);
+  // sim_cluster_ready.cc: the two ways of running Readies.
+  void begin_ready(SimNode& n, const raft::Ready& rd);
+  void take_pipelined(SimNode& n);
+  // Writes rd durably, restores its snapshot, sends, applies, advances.
+  void finish_ready(SimNode& n, const raft::Ready& rd);
+  // Pipelined: writes an applied Ready durably, sends what waited, advance_written.
+  bool finish_written(SimNode& n, const raft::Ready& rd);
+  bool write_durably(SimNode& n, const raft::StorageWrite& w);
   void on_heal();
   void send(raft::NodeId from, std::uint64_t incarnation, const raft::Message& m);
   void apply(SimNode& n, const raft::Entry& e);
@@ -174,6 +188,7 @@ class Cluster {
   std::map<raft::Bytes, raft::Index> acked_;
   std::map<raft::Bytes, std::uint64_t> acked_results_;
   std::set<raft::NodeId> to_retire_;  // removed by a committed conf change
+  std::set<raft::NodeId> taking_;     // nodes inside take_pipelined (applies may re-enter)
   raft::Index last_conf_change_ = 1;  // highest conf change index counted (1: bootstrap)
   std::uint64_t next_id_ = 1;
   RunStats stats_;

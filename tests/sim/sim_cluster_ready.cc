@@ -4,7 +4,9 @@
 // scheduled as a later event (fsync latency); when that event fires the write
 // is made durable, then the other messages go out, committed entries are
 // applied, and the Ready is advanced. A crash in between loses the write but
-// not what was already sent.
+// not what was already sent. Runs with pipelined writes (RunParams) take
+// Readies while earlier writes are pending (take_pipelined below).
+#include <deque>
 #include <utility>
 
 #include "raft/conf_change.h"
@@ -21,8 +23,17 @@ void Cluster::schedule_tick(SimNode& n, TimeMs at) {
 void Cluster::after_input(SimNode& n) {
   if (!n.up()) return;
   checker_.observe(n.id(), n.incarnation(), n.core());
+  if (params_.pipelined) {
+    take_pipelined(n);
+    return;
+  }
   if (n.has_pending() || !n.core().has_ready()) return;
-  const raft::Ready& rd = n.take_ready();
+  begin_ready(n, n.take_ready());
+  queue_.push(now_ + rng_.between(0, params_.fsync_max_ms),
+              Event(EventKind::kPersisted, n.id(), n.incarnation()));
+}
+
+void Cluster::begin_ready(SimNode& n, const raft::Ready& rd) {
   maybe_depose_soon(n, rd);
   maybe_crash_during_write(n, rd);
   if (tracing()) {
@@ -52,8 +63,52 @@ void Cluster::after_input(SimNode& n) {
   for (const raft::Message& m : rd.messages) {
     if (rd.may_send_before_write(m)) send(n.id(), n.incarnation(), m);
   }
-  queue_.push(now_ + rng_.between(0, params_.fsync_max_ms),
-              Event(EventKind::kPersisted, n.id(), n.incarnation()));
+}
+
+// Pipelined writes, as raft::Node runs them (ready.h): every Ready is taken at
+// once; its committed entries apply now; its write becomes durable at a later
+// kPersisted event, which also covers every earlier pending write. A Ready
+// with a snapshot or a compaction is not pipelined: every pending write, then
+// its own, is made durable at once.
+void Cluster::take_pipelined(SimNode& n) {
+  // An apply below may propose (the lock workload) and so re-enter: the loop
+  // takes that Ready after the current one.
+  if (!taking_.insert(n.id()).second) return;
+  const NodeId id = n.id();
+  const std::uint64_t incarnation = n.incarnation();
+  while (n.up() && n.incarnation() == incarnation && n.core().has_ready() && !checker_.failed()) {
+    raft::Ready& rd = n.take_ready();
+    begin_ready(n, rd);
+    if (rd.snapshot || rd.compact) {
+      raft::Ready barrier = std::move(rd);
+      std::deque<raft::Ready> earlier;
+      while (n.pending_count() > 1)
+        earlier.push_back(n.release_pending());
+      n.release_pending();  // the moved-from barrier
+      for (const raft::Ready& e : earlier) {
+        if (!finish_written(n, e)) break;
+      }
+      if (!checker_.failed()) finish_ready(n, barrier);
+      continue;
+    }
+    for (const raft::Entry& e : rd.committed_entries) {
+      checker_.on_apply(id, n.sm(), e);
+      if (checker_.failed()) break;
+      apply(n, e);
+    }
+    if (checker_.failed()) break;
+    for (const raft::ReadState& r : rd.read_states) {
+      checker_.on_read_state(id, r);
+      ++stats_.reads_served;
+      trace(cat("n", id, " read '", r.context, "' at index ", r.index));
+    }
+    n.core().advance_applied(rd);
+    rd.committed_entries.clear();
+    Event ev(EventKind::kPersisted, id, incarnation);
+    ev.write = n.last_taken();
+    queue_.push(now_ + rng_.between(0, params_.fsync_max_ms), std::move(ev));
+  }
+  taking_.erase(id);
 }
 
 Status Cluster::propose(NodeId id, const raft::Bytes& data) {
@@ -132,50 +187,79 @@ void Cluster::on_deliver(Event& ev) {
 void Cluster::on_persisted(const Event& ev) {
   SimNode* n = node(ev.node);
   if (!n || !n->up() || n->incarnation() != ev.incarnation || !n->has_pending()) return;
-  const NodeId id = n->id();
-  const raft::Ready rd = n->release_pending();
-  const raft::StorageWrite w = rd.storage_write();
+  if (params_.pipelined) {
+    // This write's sync covers every pending write before it.
+    while (n->has_pending() && n->oldest_pending() <= ev.write) {
+      if (!finish_written(*n, n->release_pending())) return;
+    }
+  } else {
+    finish_ready(*n, n->release_pending());
+    if (checker_.failed()) return;
+  }
+  after_input(*n);
+}
 
-  // 1. make the write durable
-  checker_.before_write(id, n->core().status(), w, n->store());
-  const Status s = n->store().write(w);
+bool Cluster::write_durably(SimNode& n, const raft::StorageWrite& w) {
+  const NodeId id = n.id();
+  checker_.before_write(id, n.core().status(), w, n.store());
+  const Status s = n.store().write(w);
   if (!s) {
     checker_.fail("storage", cat("node ", id, " store rejects the Ready's write: ", s.to_string()));
-    return;
+    return false;
   }
-  checker_.after_write(id, w, n->store());
-  if (checker_.failed()) return;
+  checker_.after_write(id, w, n.store());
+  return !checker_.failed();
+}
+
+bool Cluster::finish_written(SimNode& n, const raft::Ready& rd) {
+  if (!write_durably(n, rd.storage_write())) return false;
   if (tracing()) {
-    trace(cat("n", id, " write durable (last index ", n->store().last_index(), ", term ",
-              n->store().initial_state().hard_state.term, "): send ", rd.messages.size(),
-              ", apply ", rd.committed_entries.size()));
+    trace(cat("n", n.id(), " write durable (last index ", n.store().last_index(), ", term ",
+              n.store().initial_state().hard_state.term, "): send the rest of ",
+              rd.messages.size()));
+  }
+  for (const raft::Message& m : rd.messages) {
+    if (!rd.may_send_before_write(m)) send(n.id(), n.incarnation(), m);
+  }
+  n.core().advance_written(rd);
+  return true;
+}
+
+void Cluster::finish_ready(SimNode& n, const raft::Ready& rd) {
+  const NodeId id = n.id();
+  // 1. make the write durable
+  if (!write_durably(n, rd.storage_write())) return;
+  if (tracing()) {
+    trace(cat("n", id, " write durable (last index ", n.store().last_index(), ", term ",
+              n.store().initial_state().hard_state.term, "): send ", rd.messages.size(), ", apply ",
+              rd.committed_entries.size()));
   }
 
   // 2. restore the state machine from a received snapshot
   if (rd.snapshot) {
-    Result<StateMachine> sm = StateMachine::from_image(rd.snapshot->data, id, n->lock_mutations());
+    Result<StateMachine> sm = StateMachine::from_image(rd.snapshot->data, id, n.lock_mutations());
     if (!sm) {
       checker_.fail("state-machine-safety",
                     cat("node ", id, " receives a snapshot image that does not decode: ",
                         sm.status().to_string()));
       return;
     }
-    checker_.on_restore(id, n->sm().applied(), *rd.snapshot, *sm);
-    n->sm() = std::move(sm).value();
-    trace(cat("n", id, " restored state machine to ", n->sm().applied()));
-    check_lock_replica(*n);
+    checker_.on_restore(id, n.sm().applied(), *rd.snapshot, *sm);
+    n.sm() = std::move(sm).value();
+    trace(cat("n", id, " restored state machine to ", n.sm().applied()));
+    check_lock_replica(n);
     if (checker_.failed()) return;
     ++stats_.snapshots_restored;
   }
   // 3. send the rest, only now that the write is durable
   for (const raft::Message& m : rd.messages) {
-    if (!rd.may_send_before_write(m)) send(id, n->incarnation(), m);
+    if (!rd.may_send_before_write(m)) send(id, n.incarnation(), m);
   }
   // 4. apply
   for (const raft::Entry& e : rd.committed_entries) {
-    checker_.on_apply(id, n->sm(), e);
+    checker_.on_apply(id, n.sm(), e);
     if (checker_.failed()) return;
-    apply(*n, e);
+    apply(n, e);
   }
   for (const raft::ReadState& r : rd.read_states) {
     checker_.on_read_state(id, r);
@@ -183,8 +267,7 @@ void Cluster::on_persisted(const Event& ev) {
     trace(cat("n", id, " read '", r.context, "' at index ", r.index));
   }
   // 5. advance
-  n->core().advance(rd);
-  after_input(*n);
+  n.core().advance(rd);
 }
 
 void Cluster::check_lock_replica(SimNode& n) {

@@ -40,6 +40,7 @@ struct Event {
   std::uint64_t incarnation = 0;      // kTick, kPersisted, kDepose: stale if the node restarted
                                       // kDeliver: the sender's incarnation
   raft::Term term = 0;                // kDepose
+  std::uint64_t write = 0;            // kPersisted, pipelined runs: the Ready's number
   raft::Message msg;                  // kDeliver
 };
 

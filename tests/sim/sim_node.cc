@@ -32,7 +32,7 @@ Status SimNode::start(raft::Config cfg) {
   cfg.id = id_;
   cfg.applied = snap.meta.index;
   core_ = std::make_unique<raft::Core>(cfg, store_);
-  pending_.reset();
+  pending_.clear();
   ++incarnation_;
   return Status::ok();
 }
@@ -41,7 +41,7 @@ void SimNode::crash() {
   RAFTLOCK_ASSERT(up());
   core_.reset();
   sm_ = StateMachine(id_, lock_mutations_);
-  pending_.reset();
+  pending_.clear();
 }
 
 void SimNode::retire() {
@@ -49,16 +49,17 @@ void SimNode::retire() {
   retired_ = true;
 }
 
-const raft::Ready& SimNode::take_ready() {
-  RAFTLOCK_ASSERT(up() && !pending_);
-  pending_ = core_->ready();
-  return *pending_;
+raft::Ready& SimNode::take_ready() {
+  RAFTLOCK_ASSERT(up());
+  pending_.push_back(core_->ready());
+  ++taken_;
+  return pending_.back();
 }
 
 raft::Ready SimNode::release_pending() {
-  RAFTLOCK_ASSERT(pending_);
-  raft::Ready rd = std::move(*pending_);
-  pending_.reset();
+  RAFTLOCK_ASSERT(!pending_.empty());
+  raft::Ready rd = std::move(pending_.front());
+  pending_.pop_front();
   return rd;
 }
 

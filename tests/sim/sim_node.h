@@ -7,12 +7,13 @@
 //
 // The Ready protocol is split in two (see ready.h): take_ready() hands out a
 // Ready and keeps it pending; the cluster later makes its write durable and
-// finishes it. While a Ready is pending no other is taken.
+// finishes it. Without pipelined writes no other Ready is taken while one is
+// pending; with them (RunParams::pipelined) several are, oldest first.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
-#include <optional>
 
 #include "raft/config.h"
 #include "raft/core.h"
@@ -55,10 +56,15 @@ class SimNode {
   raft::MemoryLogStore& store() { return store_; }
   const raft::MemoryLogStore& store() const { return store_; }
 
-  bool has_pending() const { return pending_.has_value(); }
-  // Takes the core's Ready and keeps it pending. REQUIRES: up(), !has_pending(), has_ready().
-  const raft::Ready& take_ready();
-  // Removes and returns the pending Ready. REQUIRES: has_pending().
+  bool has_pending() const { return !pending_.empty(); }
+  std::size_t pending_count() const { return pending_.size(); }
+  // Takes the core's Ready and keeps it pending, after those pending already;
+  // it is numbered last_taken(). REQUIRES: up(), has_ready().
+  raft::Ready& take_ready();
+  std::uint64_t last_taken() const { return taken_; }
+  // The number of the oldest pending Ready. REQUIRES: has_pending().
+  std::uint64_t oldest_pending() const { return taken_ - pending_.size() + 1; }
+  // Removes and returns the oldest pending Ready. REQUIRES: has_pending().
   raft::Ready release_pending();
 
  private:
@@ -68,7 +74,8 @@ class SimNode {
   raft::MemoryLogStore store_;
   std::unique_ptr<raft::Core> core_;  // null while down
   StateMachine sm_;
-  std::optional<raft::Ready> pending_;
+  std::deque<raft::Ready> pending_;
+  std::uint64_t taken_ = 0;  // Readies taken, over all incarnations
   std::uint64_t incarnation_ = 0;
   bool retired_ = false;
   LockMutations lock_mutations_;

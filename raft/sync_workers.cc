@@ -1,0 +1,54 @@
+#include "raft/sync_workers.h"
+
+#include <boost/asio/post.hpp>
+#include <utility>
+
+#include "raft/assert.h"
+
+namespace raftlock::raft {
+
+SyncWorkers::SyncWorkers(boost::asio::io_context& io, std::shared_ptr<WriteSyncer> syncer,
+                         int threads, Done done)
+    : io_(io), syncer_(std::move(syncer)), done_(std::move(done)) {
+  RAFTLOCK_ASSERT(threads >= 1 && syncer_ != nullptr);
+  threads_.reserve(static_cast<std::size_t>(threads));
+  for (int i = 0; i < threads; ++i)
+    threads_.emplace_back([this] { run(); });
+}
+
+SyncWorkers::~SyncWorkers() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  for (std::thread& t : threads_)
+    t.join();
+}
+
+void SyncWorkers::request(std::uint64_t through) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (through <= requested_) return;
+    requested_ = through;
+  }
+  cv_.notify_one();
+}
+
+void SyncWorkers::run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return stop_ || requested_ > started_; });
+    if (stop_) return;
+    // Every write up to requested_ returned before this point, so the sync
+    // that starts now covers them all.
+    const std::uint64_t through = requested_;
+    started_ = through;
+    lock.unlock();
+    Status s = syncer_->sync();
+    boost::asio::post(io_, [done = done_, through, s = std::move(s)] { done(through, s); });
+    lock.lock();
+  }
+}
+
+}  // namespace raftlock::raft
