@@ -16,7 +16,8 @@
 # with the ratios the targets ask for:
 #   uncontended, 64 clients:  raftlock cycles/s    >= 5 x etcd
 #   contended, 16 clients:    raftlock hand-offs/s >= 10 x etcd
-#   single:                   raftlock cycle p50   <= 0.4 x etcd
+#   single:                   raftlock cycle p50   <= 0.4 x etcd, with the one
+#                             client on each system's leader, then on a follower
 # The memory scenario (raftlock only, last) creates --sessions sessions
 # holding --locks locks in total (ttl 600 s, so they stay during the
 # measurement), reports each node's RSS, then SIGKILLs one follower, starts it
@@ -113,12 +114,47 @@ cluster start -- "${daemon_args[@]}" >&2
 "$etcd_sh" start >&2
 rl_pids() { local i out=""; for i in 1 2 3; do out+="${out:+,}$(cat "$rl_dir/node$i/pid")"; done; echo "$out"; }
 
+# Which endpoint (1-3) leads, for each system. `single` runs twice: its one
+# client on the leader's endpoint, then on a follower's (a write through a
+# follower is forwarded and answered after the commit reaches it: two more
+# hops), for both systems alike, so that the ratio does not depend on where
+# each election happened to land.
+rl_leader=1
+etcd_leader=1
+leaders() {
+  local i st
+  rl_leader=$(curl -fsS -m 2 "http://127.0.0.1:$http_port/v1/cluster/leader" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' 2>/dev/null || echo 1)
+  for i in 0 1 2; do
+    st=$(curl -fsS -m 2 -X POST -d '{}' "http://127.0.0.1:$((etcd_port + i))/v3/maintenance/status" \
+      2>/dev/null) || continue
+    if python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["header"]["member_id"] == d["leader"] else 1)' \
+      <<<"$st" 2>/dev/null; then etcd_leader=$((i + 1)); fi
+  done
+  echo "leaders: raftlock endpoint $rl_leader, etcd endpoint $etcd_leader" >&2
+}
+
+# The endpoint list with the leader's (via=leader) or a follower's first.
+first_endpoint() {  # eps leader_index via
+  local -a e
+  IFS=, read -r -a e <<<"$1"
+  local k=$(($2 - 1))
+  [ "$3" = follower ] && k=$(((k + 1) % 3))
+  echo "${e[$k]},${e[$(((k + 1) % 3))]},${e[$(((k + 2) % 3))]}"
+}
+
 # one lockbench run; its JSON line goes to $results, a summary to stderr
-bench() {  # target scenario clients label
-  local eps pids line
+bench() {  # target scenario[@leader|@follower] clients label
+  local eps pids line sc=${2%@*} via=""
+  [ "$sc" != "$2" ] && via=${2#*@}
   if [ "$1" = raftlock ]; then eps=$rl_eps; pids=$(rl_pids); else eps=$etcd_eps; pids=$("$etcd_sh" pids); fi
-  line=$("$lockbench" --target "$1" --endpoints "$eps" --scenario "$2" --clients "$3" \
+  if [ -n "$via" ]; then
+    if [ "$1" = raftlock ]; then eps=$(first_endpoint "$eps" "$rl_leader" "$via");
+    else eps=$(first_endpoint "$eps" "$etcd_leader" "$via"); fi
+  fi
+  line=$("$lockbench" --target "$1" --endpoints "$eps" --scenario "$sc" --clients "$3" \
     --duration "$duration" --warmup "$warmup" --server-pids "$pids" --label "$4")
+  [ -n "$via" ] && line=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["via"]=sys.argv[2]; print(json.dumps(d))' "$line" "$via")
   echo "$line" >>"$results"
   python3 "$root/tests/bench/lockbench_summary.py" --one <<<"$line" >&2
 }
@@ -129,7 +165,7 @@ IFS=, read -r -a wanted <<<"$scenarios"
 for s in "${wanted[@]}"; do
   case "$s" in
     memory) memory=1 ;;
-    single) loop_scenarios+=("single:1") ;;
+    single) loop_scenarios+=("single@leader:1" "single@follower:1") ;;
     uncontended:*|contended:*) loop_scenarios+=("$s") ;;
     uncontended|contended) loop_scenarios+=("$s:16") ;;
     *) echo "bench-locks.sh: unknown scenario $s" >&2; exit 2 ;;
@@ -137,6 +173,7 @@ for s in "${wanted[@]}"; do
 done
 
 for run in $(seq 1 "$runs"); do
+  leaders
   for sc in "${loop_scenarios[@]}"; do
     # alternate the order so neither system always runs on a warmer machine
     if [ $((run % 2)) = 1 ]; then order="raftlock etcd"; else order="etcd raftlock"; fi

@@ -50,7 +50,8 @@ def one(line):
     rate = f.get("cycles_per_s", f.get("handoffs_per_s"))
     unit = "cycles/s" if "cycles_per_s" in f else "hand-offs/s"
     extra = f", violations {f['violations']}" if "violations" in f else ""
-    return (f"{d['target']:8} {d['scenario']:11} c={d['clients']:<3} {rate:>9} {unit}, acquire "
+    sc = d["scenario"] + ("@" + d["via"] if d.get("via") else "")
+    return (f"{d['target']:8} {sc:15} c={d['clients']:<3} {rate:>9} {unit}, acquire "
             f"p50/p99 {f.get('acquire_p50_ms')}/{f.get('acquire_p99_ms')} ms, cycle p50 "
             f"{f.get('cycle_p50_ms')} ms, errors {f.get('errors')}{extra}, client CPU "
             f"{f.get('client_cpu_pct')}% [{d.get('label', '')}]")
@@ -73,12 +74,13 @@ def table(path):
             if d.get("scenario") in ("memory", "memory_restart"):
                 extras.append(d)
                 continue
-            runs.setdefault((d["scenario"], d["clients"]), {}).setdefault(d["target"], []).append(flat(d))
+            sc = d["scenario"] + ("@" + d["via"] if d.get("via") else "")
+            runs.setdefault((sc, d["clients"]), {}).setdefault(d["target"], []).append(flat(d))
 
     cols = ["cycles_per_s", "handoffs_per_s", "acquire_p50_ms", "acquire_p99_ms", "cycle_p50_ms",
             "cycle_p99_ms", "violations", "errors", "client_cpu_pct", "server_cpu_pct"]
     print("medians over runs (violations and errors: totals)")
-    hdr = f"{'scenario':16} {'target':9} {'runs':>4} " + " ".join(f"{c:>15}" for c in cols)
+    hdr = f"{'scenario':20} {'target':9} {'runs':>4} " + " ".join(f"{c:>15}" for c in cols)
     print(hdr)
     verdicts = []
     for (sc, clients), by_target in sorted(runs.items()):
@@ -94,8 +96,8 @@ def table(path):
                     and any(v is not None for v in vals) else med(vals)
             meds[target] = m
             cells = " ".join(f"{'-' if m[c] is None else m[c]:>15}" for c in cols)
-            print(f"{sc + ' c=' + str(clients):16} {target:9} {len(rs):>4} {cells}")
-        goal = TARGETS.get((sc, clients))
+            print(f"{sc + ' c=' + str(clients):20} {target:9} {len(rs):>4} {cells}")
+        goal = TARGETS.get((sc.split("@")[0], clients))
         if goal and "raftlock" in meds and "etcd" in meds:
             measure, way, factor = goal
             a, b = meds["raftlock"][measure], meds["etcd"][measure]
