@@ -76,7 +76,11 @@ void Cluster::take_pipelined(SimNode& n) {
   if (!taking_.insert(n.id()).second) return;
   const NodeId id = n.id();
   const std::uint64_t incarnation = n.incarnation();
-  while (n.up() && n.incarnation() == incarnation && n.core().has_ready() && !checker_.failed()) {
+  while (n.up() && n.incarnation() == incarnation && !checker_.failed()) {
+    // A barrier below finishes writes, which may advance the commit index:
+    // the checker sees every state the core hands a Ready out of.
+    checker_.observe(id, incarnation, n.core());
+    if (checker_.failed() || !n.core().has_ready()) break;
     raft::Ready& rd = n.take_ready();
     begin_ready(n, rd);
     if (rd.snapshot || rd.compact) {
