@@ -38,7 +38,7 @@ class HttpMetrics {
 // at scrape time. Updated on the node's thread; observing costs a few adds.
 struct NodeMetrics {
   Histogram proposal_seconds;       // propose -> applied on this node
-  Histogram storage_write_seconds;  // one LogStore write (one transaction, one fsync)
+  Histogram storage_write_seconds;  // one LogStore write, until durable (raft/node.h)
   std::uint64_t grants = 0;         // locks and elections granted (applied entries)
   std::uint64_t releases = 0;       // released locks and resigned elections, by request
   std::uint64_t expiries = 0;       // sessions expired

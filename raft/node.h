@@ -91,7 +91,7 @@ class Node {
   void process_durable(Ready& rd, StorageWrite& w, std::vector<bool>& sent, std::size_t early);
   // One Ready whose write is only ordered (pipelined); it finishes in on_synced.
   void process_ordered(Ready& rd, StorageWrite& w, std::vector<bool>& sent, std::size_t early);
-  void on_synced(std::uint64_t through, const Status& s);
+  void on_synced(std::uint64_t through);
   // Sends what waited and advances the Readies whose writes are durable.
   void finish_durable();
   void after_apply(const Ready& rd);

@@ -82,9 +82,10 @@ struct Ready {
     }
   }
 
-  // How many of committed_entries (a prefix) were made durable by earlier
-  // writes, so may be applied before this Ready's write (step 4 early).
-  std::size_t committed_durable_before_write() const {
+  // How many of committed_entries (a prefix) were written by earlier writes
+  // (durable, or ordered before this one when writes are pipelined), so may
+  // be applied before this Ready's write (step 4 early).
+  std::size_t committed_written_before() const {
     if (snapshot) return 0;
     std::size_t n = 0;
     while (n < committed_entries.size() &&

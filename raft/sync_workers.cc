@@ -45,8 +45,12 @@ void SyncWorkers::run() {
     const std::uint64_t through = requested_;
     started_ = through;
     lock.unlock();
-    Status s = syncer_->sync();
-    boost::asio::post(io_, [done = done_, through, s = std::move(s)] { done(through, s); });
+    const Status s = syncer_->sync();
+    // Fatal here, not in `done`: that may never run (the node is stopping,
+    // the io_context no longer runs), and a lost failure would let the next
+    // start take unsynced data for durable. Never retried (STYLE.md).
+    RAFTLOCK_ASSERT_MSG(s.is_ok(), s.to_string().c_str());
+    boost::asio::post(io_, [done = done_, through] { done(through); });
     lock.lock();
   }
 }

@@ -7,8 +7,9 @@
 // writes that come while a sync runs share the next one (group commit). With
 // two or more threads a second sync starts while the first still runs: the
 // disk serves concurrent flushes, and a write need not wait for a flush that
-// began before it was made. When a sync ends, `done(n, status)` runs on the
-// io_context: every write up to n is durable (or the node must stop).
+// began before it was made. When a sync ends, `done(n)` runs on the
+// io_context: every write up to n is durable. A failed sync aborts the
+// process at once, on the sync thread (STYLE.md: never retry an fsync).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -27,7 +28,7 @@ namespace raftlock::raft {
 
 class SyncWorkers {
  public:
-  using Done = std::function<void(std::uint64_t through, Status)>;
+  using Done = std::function<void(std::uint64_t through)>;
 
   // REQUIRES: threads >= 1; `io` outlives this object, and runs `done`.
   SyncWorkers(boost::asio::io_context& io, std::shared_ptr<WriteSyncer> syncer, int threads,

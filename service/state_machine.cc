@@ -52,11 +52,11 @@ void merge_effects(LockEffects& into, LockEffects more) {
 }  // namespace
 
 // The state machine's commits need no fsync of their own: they go into the
-// same WAL file as the log store's, which fsyncs that file (synchronous=FULL)
-// on every Ready. The WAL is append-only, so that fsync also makes every
-// earlier state machine frame durable, and a power loss can only drop the
-// newest applies -- of entries still in the log (a compaction is written,
-// and synced, after them), which are applied again on restart.
+// same WAL file as the log store's, which syncs that file for every write
+// that must be durable. The WAL keeps commits in order, so that sync also
+// makes every earlier state machine frame durable, and a power loss can only
+// drop the newest applies -- of entries still in the log (a compaction is
+// written, and synced, after them), which are applied again on restart.
 Result<std::unique_ptr<SqliteStateMachine>> SqliteStateMachine::open(const std::string& path,
                                                                      LockLimits limits) {
   auto db = storage::Database::open(path);

@@ -46,15 +46,13 @@ void SqliteStateMachine::flush() {
 }
 
 void SqliteStateMachine::begin_apply() {
-  // On a shared connection the log store's transactions need FULL; only the
-  // state machine's own commits may skip the fsync (see open()).
-  if (!owned_) check(cached("PRAGMA synchronous=NORMAL").value().run(), "synchronous=NORMAL");
+  // synchronous=NORMAL on either connection (open(); the log store's, which
+  // syncs the WAL itself): the commit needs no fsync of its own.
   check(db_->begin(storage::TransactionMode::kImmediate), "begin apply");
 }
 
 void SqliteStateMachine::end_apply() {
   check(db_->commit(), "commit apply");
-  if (!owned_) check(cached("PRAGMA synchronous=FULL").value().run(), "synchronous=FULL");
 }
 
 void SqliteStateMachine::store_applied_index() {

@@ -166,7 +166,10 @@ Status Database::configure(const DatabaseOptions& options) {
   // transactions can be lost on power loss (they are durable only after a
   // checkpoint). That would let a node forget a log entry it acknowledged to
   // the leader, or a vote it granted, and break Raft's safety (§5.2, §5.3).
-  // With FULL, every commit fsyncs the WAL before it returns.
+  // With FULL, every commit fsyncs the WAL before it returns. The log store
+  // turns its connection to NORMAL and syncs the WAL itself after each
+  // durable write (the same fsync, sqlite_log_store.h), so that it can also
+  // make writes whose sync runs on another thread (wal_syncer.h).
   Result<Statement> mode = prepare("PRAGMA journal_mode=WAL");
   if (!mode.is_ok()) return mode.status();
   const Result<bool> row = mode.value().step();

@@ -51,8 +51,6 @@ Result<std::unique_ptr<LogStatements>> prepare_log_statements(Database& db) {
        "SELECT log_index, term, type, data FROM raft_log "
        "WHERE log_index >= ?1 AND log_index < ?2 ORDER BY log_index"},
       {&st->select_snapshot_data, "SELECT data FROM raft_snapshot WHERE id = 1"},
-      {&st->synchronous_normal, "PRAGMA synchronous=NORMAL"},
-      {&st->synchronous_full, "PRAGMA synchronous=FULL"},
   };
   for (const auto& [stmt, text] : sql) {
     Result<Statement> prepared = db.prepare_persistent(text);

@@ -47,8 +47,6 @@ struct LogStatements {
   Statement put_snapshot;    // ?1 index, ?2 term, ?3 voters, ?4 learners, ?5 data
   Statement select_entries;  // ?1 <= log_index < ?2, ascending
   Statement select_snapshot_data;
-  Statement synchronous_normal;  // write_ordered's commits skip the fsync
-  Statement synchronous_full;
 };
 
 Result<std::unique_ptr<LogStatements>> prepare_log_statements(Database& db);

@@ -216,11 +216,6 @@ Status SqliteLogStore::write_ordered(const StorageWrite& w) {
 }
 
 std::shared_ptr<raft::WriteSyncer> SqliteLogStore::syncer() {
-  if (!syncer_) {
-    Result<std::shared_ptr<WalSyncer>> opened = WalSyncer::open(db_->path());
-    if (!opened.is_ok()) return nullptr;
-    syncer_ = std::move(opened).value();
-  }
   return syncer_;
 }
 
@@ -230,20 +225,14 @@ Status SqliteLogStore::write_with(const StorageWrite& w, bool durable) {
   const Status valid = validate(w, &plan);
   if (!valid.is_ok()) return valid;
 
-  // An ordered write commits without the fsync (synchronous=NORMAL; a
-  // WalSyncer makes it durable later), then puts FULL back for the
-  // connection's other users.
-  Status s = durable ? Status::ok() : st_->synchronous_normal.run();
-  if (s.is_ok()) {
-    Transaction tx(*db_);
-    s = tx.begin(TransactionMode::kImmediate);
-    if (s.is_ok()) s = apply(w, plan);
-    if (s.is_ok()) s = tx.commit();  // durable: the one fsync of this write
-  }
-  if (!durable) {
-    const Status full = st_->synchronous_full.run();
-    if (s.is_ok()) s = full;
-  }
+  // The connection commits with synchronous=NORMAL (open()): no fsync here;
+  // a durable write syncs the WAL itself, an ordered one leaves that to the
+  // caller's syncer.
+  Transaction tx(*db_);
+  Status s = tx.begin(TransactionMode::kImmediate);
+  if (s.is_ok()) s = apply(w, plan);
+  if (s.is_ok()) s = tx.commit();
+  if (s.is_ok() && durable) s = syncer_->sync();  // the one fsync of this write
   if (!s.is_ok()) return as_io(s);
 
   // Written: now the in-memory view follows, in the same order.

@@ -10,14 +10,17 @@
 // Unsigned 64-bit values are stored as the int64 with the same bits; indexes
 // must stay below 2^63 so that SQLite orders them correctly.
 //
-// Crash cases: write() runs as one SQLite transaction (WAL, synchronous=FULL),
-// so after a crash the file holds either everything a write() that returned
-// ok put in it, or - for the write() the crash interrupted - all or none of it.
-// One write() is one fsync of the WAL: the driver's group commit is one
-// StorageWrite per Ready. write_ordered() is the same transaction without the
-// fsync (pipelined writes, wal_syncer.h): SQLite's WAL keeps commits in order,
-// so a crash keeps a prefix of them. open() checks the rows it loads (consecutive
-// indexes after the snapshot, non-decreasing terms, known entry types, well
+// Crash cases: write() runs as one SQLite transaction followed by an
+// fdatasync of the WAL file, so after a crash the file holds either
+// everything a write() that returned ok put in it, or - for the write() the
+// crash interrupted - all or none of it. One write() is one fsync of the WAL:
+// the driver's group commit is one StorageWrite per Ready. write_ordered() is
+// the same transaction without the fsync (pipelined writes, wal_syncer.h):
+// SQLite's WAL keeps commits in order, so a crash keeps a prefix of them.
+// The connection runs with synchronous=NORMAL (commits do not sync; the
+// store syncs the WAL itself, through syncer(), which is exactly what FULL
+// would do at each commit); checkpoints still sync the WAL and the database. open() checks the rows
+// it loads (consecutive indexes after the snapshot, non-decreasing terms, known entry types, well
 // formed configurations) and reports kCorruption instead of starting a node
 // on a damaged log.
 //
@@ -80,15 +83,16 @@ class SqliteLogStore final : public raft::LogStore {
   // above 2^63, unknown entry types. Any SQLite failure is kIo (fatal: the
   // caller aborts; the in-memory view is left as it was before the write).
   Status write(const raft::StorageWrite& w) override;
-  // The same transaction committed with synchronous=NORMAL: no fsync; the
-  // WalSyncer of syncer() makes it durable (wal_syncer.h). nullptr from
-  // syncer() if the WAL file cannot be opened.
+  // The same transaction without the fsync; the WalSyncer of syncer() makes
+  // it durable (wal_syncer.h). syncer() is never null.
   Status write_ordered(const raft::StorageWrite& w) override;
   std::shared_ptr<raft::WriteSyncer> syncer() override;
 
   // The connection, for the state machine to share (one page cache, no
   // re-reads of pages the other connection changed). REQUIRES: the sharer
-  // never leaves a transaction open across calls into this store.
+  // never leaves a transaction open across calls into this store, and keeps
+  // synchronous=NORMAL (its commits become durable with the store's next
+  // sync, which covers the whole WAL).
   Database& database() { return *db_; }
 
  private:
@@ -96,6 +100,7 @@ class SqliteLogStore final : public raft::LogStore {
 
   SqliteLogStore(std::unique_ptr<Database> db, std::unique_ptr<LogStatements> st,
                  const SqliteLogStoreOptions& options);
+  Status open_syncer();
   Status load();
   Status load_entries();
   Status write_with(const raft::StorageWrite& w, bool durable);
@@ -111,7 +116,7 @@ class SqliteLogStore final : public raft::LogStore {
   std::unique_ptr<LogStatements> st_;
   LogCache cache_;
   raft::HardState hard_state_;
-  std::shared_ptr<raft::WriteSyncer> syncer_;  // opened by the first syncer()
+  std::shared_ptr<raft::WriteSyncer> syncer_;  // the WAL file's (open())
 };
 
 }  // namespace raftlock::storage

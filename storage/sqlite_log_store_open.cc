@@ -1,5 +1,7 @@
 // SqliteLogStore, opening: the database, its schema, and loading the log into
 // the in-memory view with every check that can catch a damaged file.
+#include <sqlite3.h>
+
 #include <set>
 #include <string>
 #include <utility>
@@ -7,6 +9,7 @@
 #include "storage/log_rows.h"
 #include "storage/schema.h"
 #include "storage/sqlite_log_store.h"
+#include "storage/wal_syncer.h"
 
 namespace raftlock::storage {
 
@@ -43,7 +46,32 @@ Result<std::unique_ptr<SqliteLogStore>> SqliteLogStore::open(const std::string& 
       new SqliteLogStore(std::move(db).value(), std::move(st).value(), options));
   s = store->load();
   if (!s.is_ok()) return s;
+  s = store->open_syncer();
+  if (!s.is_ok()) return s;
   return store;
+}
+
+Status SqliteLogStore::open_syncer() {
+  // Commits stop syncing; write() and the node's sync threads sync the WAL
+  // through a descriptor of their own (wal_syncer.h). The WAL's name is
+  // SQLite's own, so a database reached through a symbolic link is synced
+  // where SQLite writes it.
+  const char* wal = sqlite3_filename_wal(sqlite3_db_filename(db_->handle(), "main"));
+  if (wal == nullptr || *wal == 0) {
+    return Status(ErrorCode::kIo, "open " + db_->path() + ": no WAL file name");
+  }
+  Result<std::shared_ptr<WalSyncer>> syncer = WalSyncer::open(wal);
+  if (!syncer.is_ok()) return syncer.status();
+  syncer_ = std::move(syncer).value();
+  Status s = db_->exec("PRAGMA synchronous=NORMAL");
+  if (!s.is_ok()) return s;
+  const Result<std::int64_t> level = db_->query_int64("PRAGMA synchronous");
+  if (!level.is_ok()) return level.status();
+  if (*level != 1) {
+    return Status(ErrorCode::kIo, "open " + db_->path() + ": synchronous is " +
+                                      std::to_string(*level) + ", not NORMAL (1)");
+  }
+  return Status::ok();
 }
 
 Status SqliteLogStore::load() {

@@ -1,6 +1,7 @@
 #include "storage/wal_syncer.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,8 +10,8 @@
 
 namespace raftlock::storage {
 
-Result<std::shared_ptr<WalSyncer>> WalSyncer::open(const std::string& db_path) {
-  std::string path = db_path + "-wal";
+Result<std::shared_ptr<WalSyncer>> WalSyncer::open(const std::string& wal_path) {
+  std::string path = wal_path;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return Result<std::shared_ptr<WalSyncer>>(
@@ -30,6 +31,13 @@ Status WalSyncer::sync() {
   if (::fdatasync(fd_) != 0) {
     return Status(ErrorCode::kIo, "fdatasync " + path_ + ": " + std::strerror(errno));
   }
+  // A file without a name is not the WAL SQLite writes any more: syncing it
+  // would make nothing durable.
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) {
+    return Status(ErrorCode::kIo, "stat " + path_ + ": " + std::strerror(errno));
+  }
+  if (st.st_nlink == 0) return Status(ErrorCode::kIo, path_ + " was unlinked while in use");
   return Status::ok();
 }
 

@@ -18,8 +18,9 @@
 // no commit a sync covered is lost when its frames are overwritten.
 //
 // REQUIRES: the WAL file stays the same file while the store is open: SQLite
-// unlinks it only when the last connection closes, and never then either
-// when it was told to keep it (keep_wal_on_close, which Daemon::open calls).
+// unlinks it only when the last connection closes (and not even then once
+// told to keep it: keep_wal_on_close). sync() checks that the file it syncs
+// still has a name (a link count above zero) and fails otherwise.
 #pragma once
 
 #include <memory>
@@ -32,9 +33,10 @@ namespace raftlock::storage {
 
 class WalSyncer final : public raft::WriteSyncer {
  public:
-  // Opens the WAL file of the database at `db_path` (`db_path` + "-wal").
-  // kIo if it does not exist or cannot be opened.
-  static Result<std::shared_ptr<WalSyncer>> open(const std::string& db_path);
+  // Opens the WAL file at `wal_path` (the one SQLite names for the
+  // connection: sqlite3_filename_wal, which follows symbolic links as SQLite
+  // does). kIo if it does not exist or cannot be opened.
+  static Result<std::shared_ptr<WalSyncer>> open(const std::string& wal_path);
   ~WalSyncer() override;
   WalSyncer(const WalSyncer&) = delete;
   WalSyncer& operator=(const WalSyncer&) = delete;

@@ -52,8 +52,11 @@ struct RunConfig {
   int nodes = 0;    // 3 or 5; 0 lets the seed choose
   int steps = 300;  // workload actions in the chaos phase
   raft::Mutations mutations;
-  bool locks = false;             // the lock workload (sim_lock_workload.h)
-  LockMutations lock_mutations;   // test-only lock-layer rule breakers
+  bool locks = false;            // the lock workload (sim_lock_workload.h)
+  LockMutations lock_mutations;  // test-only lock-layer rule breakers
+  // Test-only: pipelined runs send what waits for a write at once (the
+  // durable-before-send check must catch it).
+  bool driver_sends_before_sync = false;
   std::ostream* trace = nullptr;  // per-event trace when set
 };
 
@@ -157,11 +160,14 @@ class Cluster {
   void take_pipelined(SimNode& n);
   // Writes rd durably, restores its snapshot, sends, applies, advances.
   void finish_ready(SimNode& n, const raft::Ready& rd);
+  void finish_after_write(SimNode& n, const raft::Ready& rd);  // all but the write
   // Pipelined: writes an applied Ready durably, sends what waited, advance_written.
   bool finish_written(SimNode& n, const raft::Ready& rd);
+  void send_written(SimNode& n, const raft::Ready& rd);  // all but the write
   bool write_durably(SimNode& n, const raft::StorageWrite& w);
   void on_heal();
   void send(raft::NodeId from, std::uint64_t incarnation, const raft::Message& m);
+  void check_durable_claim(raft::NodeId from, const raft::Message& m);
   void apply(SimNode& n, const raft::Entry& e);
   // Reports the first violation the node's lock replica found, if any.
   void check_lock_replica(SimNode& n);

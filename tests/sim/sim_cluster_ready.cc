@@ -84,15 +84,22 @@ void Cluster::take_pipelined(SimNode& n) {
     raft::Ready& rd = n.take_ready();
     begin_ready(n, rd);
     if (rd.snapshot || rd.compact) {
+      // As raft::Node does: the writes in flight are already in the store's
+      // order; the barrier's durable write covers them; then they finish, in
+      // order, and the barrier last.
       raft::Ready barrier = std::move(rd);
       std::deque<raft::Ready> earlier;
       while (n.pending_count() > 1)
         earlier.push_back(n.release_pending());
       n.release_pending();  // the moved-from barrier
+      bool ok = true;
+      for (const raft::Ready& e : earlier)
+        ok = ok && write_durably(n, e.storage_write());
+      ok = ok && write_durably(n, barrier.storage_write());
       for (const raft::Ready& e : earlier) {
-        if (!finish_written(n, e)) break;
+        if (ok) send_written(n, e);
       }
-      if (!checker_.failed()) finish_ready(n, barrier);
+      if (ok) finish_after_write(n, barrier);
       continue;
     }
     for (const raft::Entry& e : rd.committed_entries) {
@@ -108,6 +115,12 @@ void Cluster::take_pipelined(SimNode& n) {
     }
     n.core().advance_applied(rd);
     rd.committed_entries.clear();
+    if (cfg_.driver_sends_before_sync) {
+      for (const raft::Message& m : rd.messages) {
+        if (!rd.may_send_before_write(m)) send(id, incarnation, m);
+      }
+      rd.messages.clear();
+    }
     Event ev(EventKind::kPersisted, id, incarnation);
     ev.write = n.last_taken();
     queue_.push(now_ + rng_.between(0, params_.fsync_max_ms), std::move(ev));
@@ -142,12 +155,38 @@ void Cluster::on_tick(const Event& ev) {
 }
 
 void Cluster::send(NodeId from, std::uint64_t incarnation, const raft::Message& m) {
+  check_durable_claim(from, m);
   checker_.on_send(m);
   const int copies = network_.duplicate(rng_) ? 2 : 1;
   for (int k = 0; k < copies; ++k) {
     Event ev(EventKind::kDeliver, from, incarnation);
     ev.msg = m;
     queue_.push(now_ + network_.delay(rng_), std::move(ev));
+  }
+}
+
+// What a message claims about its sender's disk must already be on it: an
+// acknowledgement of entries up to m.index, a vote granted in m.term. Checked
+// against the store (the durable part of the node) when the message leaves.
+// A later term already durable excuses it: the claim was durable before that
+// term was, and a newer leader may have replaced those entries since (the
+// message then reads as one the network delayed, which Raft tolerates).
+void Cluster::check_durable_claim(NodeId from, const raft::Message& m) {
+  const SimNode* n = node(from);
+  if (!n || m.reject) return;
+  const raft::MemoryLogStore& disk = n->store();
+  const raft::HardState hs = disk.initial_state().hard_state;
+  if (hs.term > m.term) return;
+  if (m.type == raft::MessageType::kAppendResp && m.index > disk.last_index()) {
+    checker_.fail("durable-before-send",
+                  cat("node ", from, " acknowledges entries up to ", m.index, " in term ", m.term,
+                      " but its durable log ends at ", disk.last_index()));
+  } else if (m.type == raft::MessageType::kVoteResp) {
+    if (hs.term != m.term || hs.vote != m.to) {
+      checker_.fail("durable-before-send",
+                    cat("node ", from, " grants its term-", m.term, " vote to ", m.to,
+                        " but its durable hard state is term ", hs.term, " vote ", hs.vote));
+    }
   }
 }
 
@@ -217,6 +256,11 @@ bool Cluster::write_durably(SimNode& n, const raft::StorageWrite& w) {
 
 bool Cluster::finish_written(SimNode& n, const raft::Ready& rd) {
   if (!write_durably(n, rd.storage_write())) return false;
+  send_written(n, rd);
+  return true;
+}
+
+void Cluster::send_written(SimNode& n, const raft::Ready& rd) {
   if (tracing()) {
     trace(cat("n", n.id(), " write durable (last index ", n.store().last_index(), ", term ",
               n.store().initial_state().hard_state.term, "): send the rest of ",
@@ -226,13 +270,15 @@ bool Cluster::finish_written(SimNode& n, const raft::Ready& rd) {
     if (!rd.may_send_before_write(m)) send(n.id(), n.incarnation(), m);
   }
   n.core().advance_written(rd);
-  return true;
 }
 
 void Cluster::finish_ready(SimNode& n, const raft::Ready& rd) {
-  const NodeId id = n.id();
   // 1. make the write durable
-  if (!write_durably(n, rd.storage_write())) return;
+  if (write_durably(n, rd.storage_write())) finish_after_write(n, rd);
+}
+
+void Cluster::finish_after_write(SimNode& n, const raft::Ready& rd) {
+  const NodeId id = n.id();
   if (tracing()) {
     trace(cat("n", id, " write durable (last index ", n.store().last_index(), ", term ",
               n.store().initial_state().hard_state.term, "): send ", rd.messages.size(), ", apply ",

@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
     rc.mutations = o.mutations;
     rc.locks = o.locks;
     rc.lock_mutations = o.lock_mutations;
+    rc.driver_sends_before_sync = o.driver_sends_before_sync;
     rc.trace = o.trace ? &std::cout : nullptr;
     Cluster cluster(seed, rc);
     const RunResult r = cluster.run();

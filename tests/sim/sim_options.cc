@@ -61,7 +61,7 @@ Result<SimOptions> parse_options(int argc, const char* const* argv) {
       "workload", po::value<std::string>(), "raft (default) or locks: add lock clients")(
       "mutation", po::value<std::string>(),
       "break a rule on purpose: config.h Mutations, or lock_replica_skips_entry, "
-      "lock_expiry_ignores_term, lock_campaign_shared")(
+      "lock_expiry_ignores_term, lock_campaign_shared, driver_sends_before_sync")(
       "expect-failure", "exit 0 iff some seed fails")("trace", "print a per-event trace");
   po::variables_map vm;
   try {
@@ -111,6 +111,8 @@ Result<SimOptions> parse_options(int argc, const char* const* argv) {
       o.lock_mutations.expiry_ignores_term = true;
     } else if (o.mutation == "lock_campaign_shared") {
       o.lock_mutations.campaign_shared = true;
+    } else if (o.mutation == "driver_sends_before_sync") {
+      o.driver_sends_before_sync = true;
     } else {
       Result<raft::Mutations> m = mutation_by_name(o.mutation);
       if (!m) return m.status();

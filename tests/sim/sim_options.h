@@ -28,6 +28,9 @@ struct SimOptions {
   raft::Mutations mutations;
   bool locks = false;  // --workload locks
   LockMutations lock_mutations;
+  // Test-only driver bug (--mutation driver_sends_before_sync): a pipelined
+  // node sends what should wait for its write as soon as it takes the Ready.
+  bool driver_sends_before_sync = false;
   bool expect_failure = false;
   bool trace = false;
   bool help = false;

@@ -13,7 +13,8 @@
 //
 // This loses the process, not the machine: what it proves is that nothing
 // acknowledged stays only in process memory and that a write is atomic.
-// Power loss additionally relies on synchronous=FULL (database.cc).
+// Power loss additionally relies on the fdatasync of the WAL after each
+// durable write (sqlite_log_store.h, wal_syncer.h).
 //
 // RAFTLOCK_CRASH_SEED and RAFTLOCK_CRASH_ROUNDS override the defaults.
 #include <doctest/doctest.h>
