@@ -7,9 +7,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <functional>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -64,11 +64,7 @@ class PipelinedStore final : public LogStore {
     return mem_.entries(lo, hi, max);
   }
   Snapshot snapshot() const override { return mem_.snapshot(); }
-  Status write(const StorageWrite& w) override {
-    ++durable_;
-    if (on_durable_write) on_durable_write();
-    return mem_.write(w);
-  }
+  Status write(const StorageWrite& w) override { return mem_.write(w); }
   Status write_ordered(const StorageWrite& w) override {
     ++ordered_;
     return mem_.write(w);
@@ -77,8 +73,6 @@ class PipelinedStore final : public LogStore {
 
   std::shared_ptr<GatedSyncer> syncer_ = std::make_shared<GatedSyncer>();
   int ordered_ = 0;
-  int durable_ = 0;  // write() calls: synced on the node's thread
-  std::function<void()> on_durable_write;
 
  private:
   MemoryLogStore mem_;
@@ -107,7 +101,8 @@ class CountingStateMachine final : public StateMachine {
  public:
   Index applied_index() const override { return applied_; }
   void apply(const std::vector<Entry>& entries) override {
-    for (const Entry& e : entries) applied_ = e.index;
+    for (const Entry& e : entries)
+      applied_ = e.index;
   }
   Bytes snapshot_image() override { return {}; }
   void restore(const Snapshot& s) override { applied_ = s.meta.index; }
@@ -121,8 +116,13 @@ Entry entry(Index index, Term term) {
 }
 
 Message append(Index prev, Term prev_term, std::vector<Entry> entries, Index commit) {
-  return Message{.type = MessageType::kAppend, .from = 1, .to = 2, .term = 2,
-                 .log_term = prev_term, .index = prev, .entries = std::move(entries),
+  return Message{.type = MessageType::kAppend,
+                 .from = 1,
+                 .to = 2,
+                 .term = 2,
+                 .log_term = prev_term,
+                 .index = prev,
+                 .entries = std::move(entries),
                  .commit = commit};
 }
 
@@ -136,18 +136,17 @@ void run_a_while(boost::asio::io_context& io) {
 template <typename F>
 void run_until(boost::asio::io_context& io, F done) {
   const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!done() && std::chrono::steady_clock::now() < deadline) run_a_while(io);
+  while (!done() && std::chrono::steady_clock::now() < deadline)
+    run_a_while(io);
 }
 
 struct Follower {
-  // inline_after: NodeOptions::inline_after_quiet_syncs (0: always pipelined).
-  explicit Follower(int inline_after = 0) : store(ConfState{{1, 2, 3}, {}}) {
+  Follower() : store(ConfState{{1, 2, 3}, {}}) {
     Config cfg;
     cfg.id = 2;
     cfg.election_ticks = 1000;  // no election during the test
     NodeOptions opts;
     opts.tick = 10ms;
-    opts.inline_after_quiet_syncs = inline_after;
     node = std::make_unique<Node>(io, cfg, opts, store, sm, transport);
     node->start();
     // Term 2 from leader 1, made durable before the tests look at anything.
@@ -233,43 +232,8 @@ TEST_CASE("node pipelined: at most max_writes_in_flight Readies wait; the rest j
   const std::vector<Message> acks = f.transport.of_type(MessageType::kAppendResp);
   REQUIRE(!acks.empty());
   CHECK(acks.back().index == 9);
-  for (std::size_t k = 1; k < acks.size(); ++k) CHECK(acks[k - 1].index < acks[k].index);
-}
-
-TEST_CASE("node pipelined: a quiet node syncs on its own thread until writes come back to back") {
-  Follower f(2);
-  f.store.syncer_->set_open(true);
-  // Quiet syncs: one write at a time, each acknowledged before the next.
-  Index last = 1;
-  auto one_write = [&] {
-    ++last;
-    f.transport.deliver(append(last - 1, last == 2 ? 1 : 2, {entry(last, 2)}, 1));
-    run_until(f.io, [&] {
-      const std::vector<Message> a = f.transport.of_type(MessageType::kAppendResp);
-      return !a.empty() && a.back().index == last;
-    });
-  };
-  one_write();
-  one_write();
-  const int ordered = f.store.ordered_;
-  const int durable = f.store.durable_;
-  one_write();  // quiet now: written and synced inline
-  CHECK(f.store.ordered_ == ordered);
-  CHECK(f.store.durable_ == durable + 1);
-  // A message that arrives during that inline write (it is handled right
-  // after it): its write comes at once, so the node pipelines again.
-  f.store.on_durable_write = [&] {
-    f.store.on_durable_write = nullptr;
-    boost::asio::post(f.io, [&] { f.transport.deliver(append(last, 2, {entry(last + 1, 2)}, 1)); });
-  };
-  one_write();
-  run_until(f.io, [&] {
-    const std::vector<Message> a = f.transport.of_type(MessageType::kAppendResp);
-    return !a.empty() && a.back().index == last + 1;
-  });
-  CHECK(f.store.durable_ == durable + 2);
-  CHECK(f.store.ordered_ == ordered + 1);  // the write right after: pipelined
-  CHECK(f.transport.of_type(MessageType::kAppendResp).back().index == last + 1);
+  for (std::size_t k = 1; k < acks.size(); ++k)
+    CHECK(acks[k - 1].index < acks[k].index);
 }
 
 }  // namespace
