@@ -1,37 +1,104 @@
 #include "service/request_window.h"
 
+#include <functional>
+#include <string_view>
+
 #include "raft/assert.h"
 
 namespace raftlock::service {
 
+namespace {
+
+constexpr std::size_t kInitialSlots = 1024;
+
+std::uint64_t hash_of(std::string_view s) {
+  return std::hash<std::string_view>{}(s);
+}
+
+}  // namespace
+
+RequestWindow::RequestWindow() : slots_(kInitialSlots) {}
+
+const std::string& RequestWindow::id_at(std::uint64_t order) const {
+  return by_order_[static_cast<std::size_t>(order - 1 - dropped_)].second;
+}
+
+const RequestWindow::Slot* RequestWindow::find_slot(std::uint64_t h, std::string_view req) const {
+  for (std::size_t i = home(h);; i = (i + 1) & (slots_.size() - 1)) {
+    const Slot& s = slots_[i];
+    if (s.order == 0) return nullptr;
+    if (s.hash == h && id_at(s.order) == req) return &s;
+  }
+}
+
 std::optional<raft::Index> RequestWindow::find(const std::string& req) const {
-  auto it = by_req_.find(req);
-  if (it == by_req_.end()) return std::nullopt;
-  return it->second;
+  const Slot* s = find_slot(hash_of(req), req);
+  if (s == nullptr) return std::nullopt;
+  return by_order_[static_cast<std::size_t>(s->order - 1 - dropped_)].first;
 }
 
 void RequestWindow::add(std::string req, raft::Index index) {
-  RAFTLOCK_ASSERT_MSG(by_index_.empty() || by_index_.back().first < index,
+  RAFTLOCK_ASSERT_MSG(by_order_.empty() || by_order_.back().first < index,
                       "request ids added out of index order");
-  // A request id is applied once; a second copy would have been found first.
-  by_index_.emplace_back(index, std::move(req));
-  by_req_.emplace(std::string_view(by_index_.back().second), index);
+  if (2 * (by_order_.size() + 1) > slots_.size()) grow();
+  const std::uint64_t h = hash_of(req);
+  // A second copy of an id (never applied twice, but tolerated) keeps the
+  // first one's index, and has no slot of its own.
+  const bool again = find_slot(h, req) != nullptr;
+  by_order_.emplace_back(index, std::move(req));
+  if (!again) place(Slot{h, dropped_ + by_order_.size()});
+}
+
+void RequestWindow::place(Slot s) {
+  std::size_t i = home(s.hash);
+  while (slots_[i].order != 0)
+    i = (i + 1) & (slots_.size() - 1);
+  slots_[i] = s;
 }
 
 bool RequestWindow::prune_through(raft::Index index) {
   bool any = false;
-  while (!by_index_.empty() && by_index_.front().first <= index) {
-    auto it = by_req_.find(std::string_view(by_index_.front().second));
-    if (it != by_req_.end() && it->second == by_index_.front().first) by_req_.erase(it);
-    by_index_.pop_front();
+  while (!by_order_.empty() && by_order_.front().first <= index) {
+    const std::uint64_t order = dropped_ + 1;
+    std::size_t i = home(hash_of(by_order_.front().second));
+    while (slots_[i].order != order && slots_[i].order != 0)
+      i = (i + 1) & (slots_.size() - 1);
+    if (slots_[i].order == order) erase_slot(i);  // else a second copy (add)
+    by_order_.pop_front();
+    ++dropped_;
     any = true;
   }
   return any;
 }
 
+// Backward-shift deletion: the slots after `i` up to the next empty one move
+// back if `i` lies on their probe path, so no lookup ever stops early at a
+// hole and no tombstones pile up.
+void RequestWindow::erase_slot(std::size_t i) {
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t j = (i + 1) & mask; slots_[j].order != 0; j = (j + 1) & mask) {
+    const std::size_t k = home(slots_[j].hash);
+    // The element at j may move to i unless its home lies cyclically in (i, j].
+    const bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+    if (stays) continue;
+    slots_[i] = slots_[j];
+    i = j;
+  }
+  slots_[i] = Slot{};
+}
+
+void RequestWindow::grow() {
+  std::vector<Slot> old(slots_.size() * 2);
+  old.swap(slots_);
+  for (const Slot& s : old) {
+    if (s.order != 0) place(s);
+  }
+}
+
 void RequestWindow::clear() {
-  by_req_.clear();
-  by_index_.clear();
+  by_order_.clear();
+  dropped_ = 0;
+  slots_.assign(kInitialSlots, Slot{});
 }
 
 }  // namespace raftlock::service
