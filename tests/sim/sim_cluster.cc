@@ -251,8 +251,9 @@ void Cluster::crash(NodeId id) {
   if (params_.pipelined && n->has_pending()) {
     // Some of the pending writes reached the disk before the crash: a prefix.
     for (std::uint64_t k = rng_.between(0, n->pending_count()); k > 0; --k) {
+      const SimNode::TakenAs as = n->oldest_taken_as();
       const raft::Ready rd = n->release_pending();
-      if (!write_durably(*n, rd.storage_write())) return;
+      if (!write_durably(*n, rd.storage_write(), as)) return;
     }
   }
   trace(cat("n", id, " CRASH", n->has_pending() ? " (an unsynced Ready is lost)" : ""));

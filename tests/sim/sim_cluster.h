@@ -159,12 +159,13 @@ class Cluster {
   void begin_ready(SimNode& n, const raft::Ready& rd);
   void take_pipelined(SimNode& n);
   // Writes rd durably, restores its snapshot, sends, applies, advances.
-  void finish_ready(SimNode& n, const raft::Ready& rd);
+  void finish_ready(SimNode& n, const raft::Ready& rd, const SimNode::TakenAs& as);
   void finish_after_write(SimNode& n, const raft::Ready& rd);  // all but the write
   // Pipelined: writes an applied Ready durably, sends what waited, advance_written.
-  bool finish_written(SimNode& n, const raft::Ready& rd);
+  bool finish_written(SimNode& n, const raft::Ready& rd, const SimNode::TakenAs& as);
   void send_written(SimNode& n, const raft::Ready& rd);  // all but the write
-  bool write_durably(SimNode& n, const raft::StorageWrite& w);
+  // The write of the Ready the core gave out as `as` (SimNode::TakenAs).
+  bool write_durably(SimNode& n, const raft::StorageWrite& w, const SimNode::TakenAs& as);
   void on_heal();
   void send(raft::NodeId from, std::uint64_t incarnation, const raft::Message& m);
   void check_durable_claim(raft::NodeId from, const raft::Message& m);

@@ -88,15 +88,18 @@ void Cluster::take_pipelined(SimNode& n) {
       // order; the barrier's durable write covers them; then they finish, in
       // order, and the barrier last.
       raft::Ready barrier = std::move(rd);
-      std::deque<raft::Ready> earlier;
-      while (n.pending_count() > 1)
-        earlier.push_back(n.release_pending());
+      std::deque<std::pair<raft::Ready, SimNode::TakenAs>> earlier;
+      while (n.pending_count() > 1) {
+        const SimNode::TakenAs as = n.oldest_taken_as();
+        earlier.emplace_back(n.release_pending(), as);
+      }
+      const SimNode::TakenAs barrier_as = n.oldest_taken_as();
       n.release_pending();  // the moved-from barrier
       bool ok = true;
-      for (const raft::Ready& e : earlier)
-        ok = ok && write_durably(n, e.storage_write());
-      ok = ok && write_durably(n, barrier.storage_write());
-      for (const raft::Ready& e : earlier) {
+      for (const auto& [e, as] : earlier)
+        ok = ok && write_durably(n, e.storage_write(), as);
+      ok = ok && write_durably(n, barrier.storage_write(), barrier_as);
+      for (const auto& [e, as] : earlier) {
         if (ok) send_written(n, e);
       }
       if (ok) finish_after_write(n, barrier);
@@ -233,18 +236,23 @@ void Cluster::on_persisted(const Event& ev) {
   if (params_.pipelined) {
     // This write's sync covers every pending write before it.
     while (n->has_pending() && n->oldest_pending() <= ev.write) {
-      if (!finish_written(*n, n->release_pending())) return;
+      const SimNode::TakenAs as = n->oldest_taken_as();
+      if (!finish_written(*n, n->release_pending(), as)) return;
     }
   } else {
-    finish_ready(*n, n->release_pending());
+    const SimNode::TakenAs as = n->oldest_taken_as();
+    finish_ready(*n, n->release_pending(), as);
     if (checker_.failed()) return;
   }
   after_input(*n);
 }
 
-bool Cluster::write_durably(SimNode& n, const raft::StorageWrite& w) {
+bool Cluster::write_durably(SimNode& n, const raft::StorageWrite& w, const SimNode::TakenAs& as) {
   const NodeId id = n.id();
-  checker_.before_write(id, n.core().status(), w, n.store());
+  raft::CoreStatus st;  // what before_write judges a write by
+  st.role = as.role;
+  st.term = as.term;
+  checker_.before_write(id, st, w, n.store());
   const Status s = n.store().write(w);
   if (!s) {
     checker_.fail("storage", cat("node ", id, " store rejects the Ready's write: ", s.to_string()));
@@ -254,8 +262,8 @@ bool Cluster::write_durably(SimNode& n, const raft::StorageWrite& w) {
   return !checker_.failed();
 }
 
-bool Cluster::finish_written(SimNode& n, const raft::Ready& rd) {
-  if (!write_durably(n, rd.storage_write())) return false;
+bool Cluster::finish_written(SimNode& n, const raft::Ready& rd, const SimNode::TakenAs& as) {
+  if (!write_durably(n, rd.storage_write(), as)) return false;
   send_written(n, rd);
   return true;
 }
@@ -272,9 +280,9 @@ void Cluster::send_written(SimNode& n, const raft::Ready& rd) {
   n.core().advance_written(rd);
 }
 
-void Cluster::finish_ready(SimNode& n, const raft::Ready& rd) {
+void Cluster::finish_ready(SimNode& n, const raft::Ready& rd, const SimNode::TakenAs& as) {
   // 1. make the write durable
-  if (write_durably(n, rd.storage_write())) finish_after_write(n, rd);
+  if (write_durably(n, rd.storage_write(), as)) finish_after_write(n, rd);
 }
 
 void Cluster::finish_after_write(SimNode& n, const raft::Ready& rd) {

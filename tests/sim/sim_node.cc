@@ -33,6 +33,7 @@ Status SimNode::start(raft::Config cfg) {
   cfg.applied = snap.meta.index;
   core_ = std::make_unique<raft::Core>(cfg, store_);
   pending_.clear();
+  taken_as_.clear();
   ++incarnation_;
   return Status::ok();
 }
@@ -42,6 +43,7 @@ void SimNode::crash() {
   core_.reset();
   sm_ = StateMachine(id_, lock_mutations_);
   pending_.clear();
+  taken_as_.clear();
 }
 
 void SimNode::retire() {
@@ -52,6 +54,7 @@ void SimNode::retire() {
 raft::Ready& SimNode::take_ready() {
   RAFTLOCK_ASSERT(up());
   pending_.push_back(core_->ready());
+  taken_as_.push_back(TakenAs{core_->role(), core_->term()});
   ++taken_;
   return pending_.back();
 }
@@ -60,6 +63,7 @@ raft::Ready SimNode::release_pending() {
   RAFTLOCK_ASSERT(!pending_.empty());
   raft::Ready rd = std::move(pending_.front());
   pending_.pop_front();
+  taken_as_.pop_front();
   return rd;
 }
 

@@ -64,6 +64,13 @@ class SimNode {
   std::uint64_t last_taken() const { return taken_; }
   // The number of the oldest pending Ready. REQUIRES: has_pending().
   std::uint64_t oldest_pending() const { return taken_ - pending_.size() + 1; }
+  // The role and term the core had when it gave out the oldest pending Ready
+  // (what its write is judged by). REQUIRES: has_pending().
+  struct TakenAs {
+    raft::Role role = raft::Role::kFollower;
+    raft::Term term = 0;
+  };
+  TakenAs oldest_taken_as() const { return taken_as_.front(); }
   // Removes and returns the oldest pending Ready. REQUIRES: has_pending().
   raft::Ready release_pending();
 
@@ -75,7 +82,8 @@ class SimNode {
   std::unique_ptr<raft::Core> core_;  // null while down
   StateMachine sm_;
   std::deque<raft::Ready> pending_;
-  std::uint64_t taken_ = 0;  // Readies taken, over all incarnations
+  std::deque<TakenAs> taken_as_;  // one per pending Ready
+  std::uint64_t taken_ = 0;       // Readies taken, over all incarnations
   std::uint64_t incarnation_ = 0;
   bool retired_ = false;
   LockMutations lock_mutations_;
