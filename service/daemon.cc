@@ -238,13 +238,9 @@ Status Daemon::start() {
   p_->keeper->start();
   p_->log.info("serving HTTP on " + opts_.listen_http.host + ":" + std::to_string(http_port()) +
                ", peers on " + opts_.listen_peer.host + ":" + std::to_string(peer_port()));
-  if (p_->node->pipelined()) {
-    p_->log.info("log writes pipelined: " + std::to_string(opts_.sync_threads) + " sync thread(s)");
-  } else if (opts_.sync_threads > 0) {
-    p_->log.warn("log writes not pipelined: the WAL file could not be opened for syncing");
-  } else {
-    p_->log.info("log writes not pipelined (--sync-threads 0)");
-  }
+  p_->log.info(p_->node->pipelined()
+                   ? "log writes pipelined: " + std::to_string(opts_.sync_threads) + " sync threads"
+                   : std::string("log writes not pipelined (--sync-threads 0)"));
   return Status::ok();
 }
 
