@@ -119,18 +119,31 @@ rl_pids() { local i out=""; for i in 1 2 3; do out+="${out:+,}$(cat "$rl_dir/nod
 # follower is forwarded and answered after the commit reaches it: two more
 # hops), for both systems alike, so that the ratio does not depend on where
 # each election happened to land.
-rl_leader=1
-etcd_leader=1
+rl_leader=""
+etcd_leader=""
 leaders() {
-  local i st
-  rl_leader=$(curl -fsS -m 2 "http://127.0.0.1:$http_port/v1/cluster/leader" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' 2>/dev/null || echo 1)
-  for i in 0 1 2; do
-    st=$(curl -fsS -m 2 -X POST -d '{}' "http://127.0.0.1:$((etcd_port + i))/v3/maintenance/status" \
-      2>/dev/null) || continue
-    if python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["header"]["member_id"] == d["leader"] else 1)' \
-      <<<"$st" 2>/dev/null; then etcd_leader=$((i + 1)); fi
+  local i st id try
+  for try in $(seq 1 20); do
+    rl_leader=""
+    etcd_leader=""
+    for i in 0 1 2; do
+      id=$(curl -fsS -m 2 "http://127.0.0.1:$((http_port + i))/v1/cluster/leader" 2>/dev/null |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' 2>/dev/null) &&
+        [ -n "$id" ] && { rl_leader=$id; break; }
+    done
+    for i in 0 1 2; do
+      st=$(curl -fsS -m 2 -X POST -d '{}' "http://127.0.0.1:$((etcd_port + i))/v3/maintenance/status" \
+        2>/dev/null) || continue
+      if python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["header"]["member_id"] == d["leader"] else 1)' \
+        <<<"$st" 2>/dev/null; then etcd_leader=$((i + 1)); fi
+    done
+    [ -n "$rl_leader" ] && [ -n "$etcd_leader" ] && break
+    sleep 0.5
   done
+  if [ -z "$rl_leader" ] || [ -z "$etcd_leader" ]; then
+    echo "bench-locks.sh: no leader found (raftlock '$rl_leader', etcd '$etcd_leader')" >&2
+    exit 1
+  fi
   echo "leaders: raftlock endpoint $rl_leader, etcd endpoint $etcd_leader" >&2
 }
 

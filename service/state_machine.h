@@ -71,8 +71,8 @@ class SqliteStateMachine final : public raft::StateMachine {
   static Result<std::unique_ptr<SqliteStateMachine>> open(const std::string& path,
                                                           LockLimits limits = {});
   // Shares the log store's connection `db` (which outlives the state
-  // machine): applies switch it to synchronous=NORMAL for their own
-  // transaction and back to FULL after.
+  // machine), with its synchronous=NORMAL: the state machine's commits become
+  // durable with the log store's next sync of the WAL.
   static Result<std::unique_ptr<SqliteStateMachine>> open_shared(storage::Database& db,
                                                                  LockLimits limits = {});
 

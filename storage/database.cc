@@ -118,11 +118,10 @@ std::string Statement::column_text(int col) const {
 
 // --- Database ---------------------------------------------------------------
 
-namespace {
-
 // A new database file is only durable once its directory entry is: fsync the
-// directory that holds it. (SQLite syncs the directory itself when it creates
-// the -wal file, but not for the main file.)
+// directory that holds it. (SQLite syncs the -wal file's directory at its
+// first sync of that file, which under synchronous=NORMAL is the first
+// checkpoint: the log store syncs it itself, sqlite_log_store_open.cc.)
 Status sync_parent_directory(const std::string& path) {
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
   if (dir.empty()) dir = ".";
@@ -139,8 +138,6 @@ Status sync_parent_directory(const std::string& path) {
   }
   return Status::ok();
 }
-
-}  // namespace
 
 Result<std::unique_ptr<Database>> Database::open(const std::string& path,
                                                  const DatabaseOptions& options) {

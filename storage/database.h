@@ -92,6 +92,10 @@ struct DatabaseOptions {
   int busy_timeout_ms = 5000;
 };
 
+// fsyncs the directory that holds `path`, so that a file created there (or
+// its new name) survives a power loss. kIo on failure.
+Status sync_parent_directory(const std::string& path);
+
 enum class TransactionMode { kDeferred, kImmediate, kExclusive };
 
 class Database {

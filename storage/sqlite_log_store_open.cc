@@ -63,6 +63,11 @@ Status SqliteLogStore::open_syncer() {
   Result<std::shared_ptr<WalSyncer>> syncer = WalSyncer::open(wal);
   if (!syncer.is_ok()) return syncer.status();
   syncer_ = std::move(syncer).value();
+  // SQLite would sync the WAL's directory at its own first sync of the WAL,
+  // which no longer comes before the first checkpoint: the directory entry of
+  // a new WAL file is made durable here, before any write counts as durable.
+  Status dir = sync_parent_directory(wal);
+  if (!dir.is_ok()) return dir;
   Status s = db_->exec("PRAGMA synchronous=NORMAL");
   if (!s.is_ok()) return s;
   const Result<std::int64_t> level = db_->query_int64("PRAGMA synchronous");

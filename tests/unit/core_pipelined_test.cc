@@ -49,6 +49,28 @@ TEST_CASE(
   CHECK((acks[1].to == 3 && acks[1].term == 3 && acks[1].index == 2));
 }
 
+TEST_CASE(
+    "pipelined: a write reported durable after its entries were replaced leaves the replacements "
+    "unstable") {
+  Harness h(2);
+  REQUIRE(h.core().step(append_msg(1, 2, 2, 1, 1, {ent(2, 2), ent(3, 2)}, 1)).is_ok());
+  Ready rd1 = h.core().ready();
+  write_and_apply(h, rd1);
+  // Entries 2 and 3 replaced by term-3 ones (same indexes) before rd1's sync
+  // ends, and the sync ends before the replacing Ready is taken.
+  REQUIRE(h.core().step(append_msg(3, 2, 3, 1, 1, {ent(2, 3), ent(3, 3)}, 1)).is_ok());
+  h.core().advance_written(rd1);  // index 3 now holds term 3: not rd1's entry
+  REQUIRE(h.core().has_ready());
+  Ready rd2 = h.core().ready();
+  REQUIRE(rd2.entries.size() == 2);  // still handed out: nothing wrote them yet
+  CHECK(rd2.entries[0].term == 3);
+  CHECK(rd2.entries[1].term == 3);
+  write_and_apply(h, rd2);
+  h.core().advance_written(rd2);
+  CHECK(h.core().term_at(3).value() == 3);
+  CHECK(h.store().term(3).value() == 3);
+}
+
 TEST_CASE("pipelined: a leader counts its own entries only once advance_written reports them") {
   Harness h(1, voters({1}));  // one voter: its own write commits
   h.elect();

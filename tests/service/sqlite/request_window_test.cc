@@ -1,6 +1,7 @@
-// RequestWindow (service/request_window.h) against a plain model: random
-// adds, prunes and lookups, with windows large enough to grow the table many
-// times and prunes that shift probe runs back.
+// RequestWindow (service/request_window.h): against a plain model (random
+// adds, prunes and lookups), with ids placed on chosen slots so that probe
+// runs wrap past the table's end, and with a window of thousands of ids that
+// grows the table several times.
 #include "service/request_window.h"
 
 #include <doctest/doctest.h>
@@ -9,6 +10,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <string_view>
 
 namespace raftlock::service {
 namespace {
@@ -67,6 +69,57 @@ TEST_CASE("request window: an id added twice keeps its first index until that on
   CHECK(w.find("c") == raft::Index{4});
   w.clear();
   CHECK(!w.find("c").has_value());
+}
+
+// Ids "h<home>:<n>" hash to <home>: the test chooses where each id lands.
+std::uint64_t chosen_home(std::string_view id) {
+  return std::stoull(std::string(id.substr(1, id.find(':') - 1)));
+}
+
+TEST_CASE("request window: probe runs that wrap past the last slot survive erasing around them") {
+  // 16 slots: runs that start at slots 14 and 15 wrap to 0, 1, 2; erasing at
+  // 15, then 0, then 1 must shift the later ids back across the end.
+  RequestWindow w(16, chosen_home);
+  raft::Index index = 0;
+  const char* ids[] = {"h15:a", "h15:b", "h14:c", "h0:d", "h15:e", "h1:f", "h0:g"};
+  for (const char* id : ids)
+    w.add(id, ++index);
+  REQUIRE(w.slots() == 16);
+  REQUIRE(w.check_invariants().empty());
+  for (raft::Index through = 1; through <= 7; ++through) {
+    CHECK(w.prune_through(through));
+    INFO("after pruning through " << through);
+    REQUIRE(w.check_invariants() == "");
+    for (raft::Index k = 1; k <= 7; ++k) {
+      const std::optional<raft::Index> got = w.find(ids[k - 1]);
+      CHECK(got.has_value() == (k > through));
+      if (got) CHECK(*got == k);
+    }
+  }
+}
+
+TEST_CASE("request window: a window of thousands of ids grows the table; live ids stay found") {
+  std::mt19937_64 rng(7);
+  RequestWindow w(16);
+  std::deque<std::pair<raft::Index, std::string>> live;
+  raft::Index index = 0;
+  for (int step = 0; step < 60000; ++step) {
+    const std::string id = "c:" + std::to_string(step);
+    w.add(id, ++index);
+    live.emplace_back(index, id);
+    if (live.size() > 5000) {  // hold about 5,000 ids, pruning in uneven steps
+      const raft::Index through = live[rng() % 64].first;
+      w.prune_through(through);
+      while (!live.empty() && live.front().first <= through)
+        live.pop_front();
+    }
+    const auto& probe = live[rng() % live.size()];
+    REQUIRE(w.find(probe.second) == probe.first);
+    if (step % 5000 == 0) REQUIRE(w.check_invariants() == "");
+  }
+  CHECK(w.slots() >= 8192);
+  CHECK(w.check_invariants() == "");
+  CHECK(!w.find("c:0").has_value());
 }
 
 }  // namespace
