@@ -10,7 +10,8 @@
 namespace raftlock::storage {
 
 // Writes zeros after the end of the WAL file of the database at `db_path`
-// (`db_path` + "-wal") up to `bytes`, then fsyncs it. SQLite's frames then
+// (`db_path` + "-wal", after following symbolic links as SQLite does) up to
+// `bytes`, then fsyncs it. SQLite's frames then
 // land on blocks the file already has: the fdatasync of each commit has no
 // block allocation and no file size to make durable, and takes about half
 // as long as one that appends (fsync_probe.py on this project's machine:

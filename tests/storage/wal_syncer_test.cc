@@ -12,6 +12,7 @@
 #include <string>
 
 #include "storage/sqlite_log_store.h"
+#include "storage/wal_prealloc.h"
 #include "tests/storage/open_store.h"
 #include "tests/storage/temp_dir.h"
 #include "tests/unit/log_store_conformance.h"
@@ -47,7 +48,9 @@ TEST_CASE("wal syncer: commits do not sync, the syncer does; ordered writes read
   CHECK(store->term(3).value() == 2);
 }
 
-TEST_CASE("wal syncer: a database reached through a symbolic link syncs the WAL SQLite writes") {
+TEST_CASE(
+    "wal syncer: a database reached through a symbolic link syncs (and preallocates) the WAL "
+    "SQLite writes") {
   TempDir dir;
   fs::create_directory(dir.path() / "real");
   fs::create_directory(dir.path() / "links");
@@ -62,6 +65,10 @@ TEST_CASE("wal syncer: a database reached through a symbolic link syncs the WAL 
   CHECK(fs::exists(real.string() + "-wal"));
   CHECK(!fs::exists(link.string() + "-wal"));
   REQUIRE(store->syncer()->sync().is_ok());
+  // Preallocation finds the same file through the link.
+  REQUIRE(preallocate_wal(link.string(), 1 << 20).is_ok());
+  CHECK(fs::file_size(real.string() + "-wal") >= (1u << 20));
+  CHECK(!fs::exists(link.string() + "-wal"));
 }
 
 TEST_CASE("wal syncer: a WAL file unlinked under it fails the sync") {
