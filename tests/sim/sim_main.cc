@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   std::uint64_t wl_requests = 0, wl_refused = 0, wl_answered = 0, wl_sessions = 0,
                 wl_keepalives = 0, wl_expiry_proposals = 0, wl_sweeps = 0;
   std::uint64_t runs = 0, failures = 0;
+  std::string first_failure;  // the invariant of the first failing seed (--expect-failure)
   constexpr std::uint64_t kMaxReported = 20;
   for (std::uint64_t seed = o.first_seed;; ++seed) {
     std::snprintf(g_abort_message, sizeof(g_abort_message),
@@ -105,7 +106,10 @@ int main(int argc, char** argv) {
                   << " nodes): " << r.failure->detail << "; replay: " << replay_command(o, seed)
                   << std::endl;
       }
-      if (o.expect_failure) break;  // one failure is the proof asked for
+      if (o.expect_failure) {
+        first_failure = r.failure->invariant;
+        break;  // one failure is the proof asked for
+      }
     }
     if (seed == o.last_seed) break;
   }
@@ -135,6 +139,11 @@ int main(int argc, char** argv) {
     if (failures == 0) {
       std::cout << "raft_sim: expected a failure (mutation " << o.mutation
                 << ") but every seed passed: the checks did not bite\n";
+      return 1;
+    }
+    if (!o.expect_invariant.empty() && first_failure != o.expect_invariant) {
+      std::cout << "raft_sim: expected invariant " << o.expect_invariant << " to fail, but "
+                << first_failure << " did\n";
       return 1;
     }
     return 0;

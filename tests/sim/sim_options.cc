@@ -62,7 +62,10 @@ Result<SimOptions> parse_options(int argc, const char* const* argv) {
       "mutation", po::value<std::string>(),
       "break a rule on purpose: config.h Mutations, or lock_replica_skips_entry, "
       "lock_expiry_ignores_term, lock_campaign_shared, driver_sends_before_sync")(
-      "expect-failure", "exit 0 iff some seed fails")("trace", "print a per-event trace");
+      "expect-failure", "exit 0 iff some seed fails")(
+      "expect-invariant", po::value<std::string>(),
+      "like --expect-failure, and the first failure must break this invariant")(
+      "trace", "print a per-event trace");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -123,7 +126,8 @@ Result<SimOptions> parse_options(int argc, const char* const* argv) {
                     "--mutation " + o.mutation + " needs --workload locks");
     }
   }
-  o.expect_failure = vm.count("expect-failure") > 0;
+  o.expect_failure = vm.count("expect-failure") > 0 || vm.count("expect-invariant") > 0;
+  if (vm.count("expect-invariant")) o.expect_invariant = vm["expect-invariant"].as<std::string>();
   o.trace = vm.count("trace") > 0;
   return o;
 }

@@ -8,6 +8,7 @@
 //   --mutation NAME                  break a Raft rule in every Core (config.h), or
 //                                    a lock rule in the replicas (lock_*, sim_lock_replica.h)
 //   --expect-failure                 exit 0 iff some seed fails (proves a check bites)
+//   --expect-invariant NAME          the same, and the first failure must be of NAME
 #pragma once
 
 #include <cstdint>
@@ -32,6 +33,7 @@ struct SimOptions {
   // node sends what should wait for its write as soon as it takes the Ready.
   bool driver_sends_before_sync = false;
   bool expect_failure = false;
+  std::string expect_invariant;  // --expect-invariant: the failure must be this one
   bool trace = false;
   bool help = false;
   std::string usage;  // filled when help is set
