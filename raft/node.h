@@ -88,13 +88,14 @@ class Node {
   void schedule_process();
   void process();
   // One Ready whose write is durable before the function returns.
-  void process_durable(Ready& rd, StorageWrite& w, std::vector<bool>& sent, std::size_t early);
+  void process_durable(Ready& rd, StorageWrite& w, std::size_t early);
   // One Ready whose write is only ordered (pipelined); it finishes in on_synced.
-  void process_ordered(Ready& rd, StorageWrite& w, std::vector<bool>& sent, std::size_t early);
+  void process_ordered(Ready& rd, StorageWrite& w, std::size_t early);
   void on_synced(std::uint64_t through);
   // Sends what waited and advances the Readies whose writes are durable.
   void finish_durable();
   void after_apply(const Ready& rd);
+  void send_all(const std::vector<Message>& messages);  // one write per peer
   void maybe_snapshot();
   void apply_committed(const std::vector<Entry>& entries, std::size_t from, std::size_t to);
 

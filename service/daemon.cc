@@ -82,7 +82,7 @@ Status Daemon::open() {
   Status s = bootstrap_if_new();
   if (!s) return s;
   // Nothing else writes the database yet (the node is not started).
-  Status pre = storage::preallocate_wal(path, kWalPreallocBytes);
+  Status pre = storage::preallocate_wal(p_->store->database().wal_path(), kWalPreallocBytes);
   if (pre) pre = storage::keep_wal_on_close(p_->store->database());
   if (!pre)
     p_->log.warn("WAL not preallocated (the node runs, with slower fsyncs): " + pre.to_string());

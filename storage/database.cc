@@ -139,6 +139,11 @@ Status sync_parent_directory(const std::string& path) {
   return Status::ok();
 }
 
+std::string Database::wal_path() const {
+  const char* wal = sqlite3_filename_wal(sqlite3_db_filename(db_, "main"));
+  return wal == nullptr ? std::string() : std::string(wal);
+}
+
 Result<std::unique_ptr<Database>> Database::open(const std::string& path,
                                                  const DatabaseOptions& options) {
   sqlite3* handle = nullptr;

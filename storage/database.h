@@ -126,6 +126,9 @@ class Database {
   bool in_transaction() const;
 
   const std::string& path() const { return path_; }
+  // The WAL file's name as SQLite has it (after following symbolic links to
+  // the database file); "" for a database without one.
+  std::string wal_path() const;
   sqlite3* handle() const { return db_; }
 
  private:

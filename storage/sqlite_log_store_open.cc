@@ -1,7 +1,5 @@
 // SqliteLogStore, opening: the database, its schema, and loading the log into
 // the in-memory view with every check that can catch a damaged file.
-#include <sqlite3.h>
-
 #include <set>
 #include <string>
 #include <utility>
@@ -56,8 +54,8 @@ Status SqliteLogStore::open_syncer() {
   // through a descriptor of their own (wal_syncer.h). The WAL's name is
   // SQLite's own, so a database reached through a symbolic link is synced
   // where SQLite writes it.
-  const char* wal = sqlite3_filename_wal(sqlite3_db_filename(db_->handle(), "main"));
-  if (wal == nullptr || *wal == 0) {
+  const std::string wal = db_->wal_path();
+  if (wal.empty()) {
     return Status(ErrorCode::kIo, "open " + db_->path() + ": no WAL file name");
   }
   Result<std::shared_ptr<WalSyncer>> syncer = WalSyncer::open(wal);

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <vector>
 
 #include <sqlite3.h>
@@ -22,11 +21,8 @@ Status io_error(const std::string& what, const std::string& path) {
 
 }  // namespace
 
-Status preallocate_wal(const std::string& db_path, std::uint64_t bytes) {
-  // SQLite names the WAL after the database file a symbolic link leads to.
-  std::error_code ec;
-  const std::filesystem::path real = std::filesystem::weakly_canonical(db_path, ec);
-  const std::string path = (ec ? db_path : real.string()) + "-wal";
+Status preallocate_wal(const std::string& wal_path, std::uint64_t bytes) {
+  const std::string& path = wal_path;
   const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) return errno == ENOENT ? Status::ok() : io_error("open", path);
   struct stat st {};

@@ -9,9 +9,8 @@
 
 namespace raftlock::storage {
 
-// Writes zeros after the end of the WAL file of the database at `db_path`
-// (`db_path` + "-wal", after following symbolic links as SQLite does) up to
-// `bytes`, then fsyncs it. SQLite's frames then
+// Writes zeros after the end of the WAL file at `wal_path` (the name SQLite
+// gives it: Database::wal_path()) up to `bytes`, then fsyncs it. SQLite's frames then
 // land on blocks the file already has: the fdatasync of each commit has no
 // block allocation and no file size to make durable, and takes about half
 // as long as one that appends (fsync_probe.py on this project's machine:
@@ -26,7 +25,7 @@ namespace raftlock::storage {
 // blocks stay allocated. REQUIRES: no transaction of this or another
 // process writes the database meanwhile (call it at startup): the file is
 // only extended from its current end. A missing WAL file is left alone.
-Status preallocate_wal(const std::string& db_path, std::uint64_t bytes);
+Status preallocate_wal(const std::string& wal_path, std::uint64_t bytes);
 
 // Keeps the WAL file when `db`, the last connection to its database, closes
 // (SQLITE_FCNTL_PERSIST_WAL): a clean stop then leaves the preallocated

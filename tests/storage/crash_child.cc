@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
   }
   // As raftlockd does at startup (smaller): the writes go over the zeros,
   // then past them.
-  const raftlock::Status pre = raftlock::storage::preallocate_wal(argv[1], 256 << 10);
+  const raftlock::Status pre =
+      raftlock::storage::preallocate_wal(store.value()->database().wal_path(), 256 << 10);
   if (!pre.is_ok()) {
     std::fprintf(stderr, "crash_child: preallocate: %s\n", pre.to_string().c_str());
     return 1;

@@ -56,10 +56,10 @@ TEST_CASE("preallocated WAL: writes go over the zeros and past them, and survive
   append(*store, want, 1, 10);
   const std::uintmax_t before = fs::file_size(path + "-wal");
   REQUIRE(before < kBytes);
-  REQUIRE(preallocate_wal(path, kBytes).is_ok());
+  REQUIRE(preallocate_wal(path + "-wal", kBytes).is_ok());
   CHECK(fs::file_size(path + "-wal") == kBytes);
   CHECK(all_zero_from(path + "-wal", before));
-  CHECK(preallocate_wal(path, kBytes / 2).is_ok());  // never shrinks
+  CHECK(preallocate_wal(path + "-wal", kBytes / 2).is_ok());  // never shrinks
   CHECK(fs::file_size(path + "-wal") == kBytes);
 
   // Within the preallocated size: the file keeps its size.
@@ -90,7 +90,7 @@ TEST_CASE("preallocated WAL: kept through a clean close, not written again") {
   auto store = open_ok(path);
   Expected want;
   append(*store, want, 1, 10);
-  REQUIRE(preallocate_wal(path, kBytes).is_ok());
+  REQUIRE(preallocate_wal(path + "-wal", kBytes).is_ok());
   REQUIRE(keep_wal_on_close(store->database()).is_ok());
   const auto written = fs::last_write_time(path + "-wal");
   store.reset();  // the last connection: SQLite checkpoints, and keeps the file
@@ -98,7 +98,7 @@ TEST_CASE("preallocated WAL: kept through a clean close, not written again") {
   CHECK(fs::file_size(path + "-wal") == kBytes);
   const auto closed = fs::last_write_time(path + "-wal");
   CHECK(closed >= written);
-  CHECK(preallocate_wal(path, kBytes).is_ok());  // nothing left to write
+  CHECK(preallocate_wal(path + "-wal", kBytes).is_ok());  // nothing left to write
   CHECK(fs::last_write_time(path + "-wal") == closed);
   store = open_ok(path);
   check_contents(*store, want);
@@ -107,7 +107,7 @@ TEST_CASE("preallocated WAL: kept through a clean close, not written again") {
 TEST_CASE("preallocated WAL: a missing WAL is not created") {
   TempDir dir;
   const std::string path = dir.file("none.db");
-  CHECK(preallocate_wal(path, 1 << 20).is_ok());
+  CHECK(preallocate_wal(path + "-wal", 1 << 20).is_ok());
   CHECK(!fs::exists(path + "-wal"));
 }
 
