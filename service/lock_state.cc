@@ -14,11 +14,9 @@ using nlohmann::json;
 using raft::Index;
 
 using lock_state_detail::fail;
-using lock_state_detail::int_arg;
 using lock_state_detail::kind_arg;
 using lock_state_detail::mode_arg;
 using lock_state_detail::ok_result;
-using lock_state_detail::str_arg;
 
 const char* kind_name(LockKind k) {
   return k == LockKind::kElection ? "election" : "lock";
@@ -161,7 +159,7 @@ void LockState::remove_waiter(LockRecord& l, const std::string& key, const std::
 }
 
 CommandResult LockState::apply(Index index, raft::Term term, const Command& c, bool answer) {
-  Ctx x{index, term, c, int_arg(c.args, "now", 0), answer};
+  Ctx x{index, term, c, c.now.value_or(0), answer};
   if (c.op == "session.create") return create_session(x);
   if (c.op == "session.close") return close_session(x);
   if (c.op == "session.expire") return expire_sessions(x);
@@ -197,13 +195,13 @@ CommandResult LockState::held_error(Index index, const Command& c, const LockRec
 }
 
 CommandResult LockState::acquire(Ctx& x) {
-  const json& a = x.c.args;
+  const Command& a = x.c;
   const LockKind kind = kind_arg(a);
-  const std::string name = str_arg(a, "name");
-  const std::string sid = str_arg(a, "session");
+  const std::string& name = a.name;
+  const std::string& sid = a.session;
   const LockMode mode = mode_arg(a);
-  const std::int64_t limit_arg = int_arg(a, "limit", 1);
-  const std::int64_t wait_ms = int_arg(a, "wait_ms", 0);
+  const std::int64_t limit_arg = a.limit.value_or(1);
+  const std::int64_t wait_ms = a.wait_ms.value_or(0);
   if (name.empty() || limit_arg < 1 || limit_arg > 1000000 || wait_ms < 0 ||
       (mode == LockMode::kShared && limit_arg != 1) ||
       (kind == LockKind::kElection && (mode != LockMode::kExclusive || limit_arg != 1))) {
@@ -241,7 +239,7 @@ CommandResult LockState::acquire(Ctx& x) {
                         " in mode " + mode_name(w.mode));
       }
       w.deadline_ms = x.now + wait_ms;  // attach: same place, the new deadline
-      if (kind == LockKind::kElection) w.value = str_arg(a, "value");
+      if (kind == LockKind::kElection) w.value = a.value;
       effects_.changed.insert(key);  // the stored record must carry the new deadline
       return ok_result(x.index, x.c, {{"queued", true}});
     }
@@ -268,7 +266,7 @@ CommandResult LockState::acquire(Ctx& x) {
   const bool delayed = l.delay_until_ms != 0 && x.now < l.delay_until_ms;
   if (!delayed && l.waiters.empty() && admits(l, mode)) {
     l.delay_until_ms = 0;
-    l.holders.push_back(Holder{sid, x.index, mode, str_arg(a, "value")});
+    l.holders.push_back(Holder{sid, x.index, mode, a.value});
     s.held.insert(key);
     touch_session(s, x.index);
     touch_lock(l, key, x.index);
@@ -281,7 +279,7 @@ CommandResult LockState::acquire(Ctx& x) {
                 std::string(kind_name(kind)) + " " + name + " has the maximum of " +
                     std::to_string(limits_.max_waiters_per_lock) + " waiters");
   }
-  l.waiters.push_back(Waiter{sid, mode, x.now + wait_ms, str_arg(a, "value"), x.index});
+  l.waiters.push_back(Waiter{sid, mode, x.now + wait_ms, a.value, x.index});
   s.waiting.insert(key);
   touch_session(s, x.index);
   touch_lock(l, key, x.index);
@@ -289,10 +287,10 @@ CommandResult LockState::acquire(Ctx& x) {
 }
 
 CommandResult LockState::release(Ctx& x) {
-  const json& a = x.c.args;
+  const Command& a = x.c;
   const LockKind kind = kind_arg(a);
-  const std::string name = str_arg(a, "name");
-  const std::string sid = str_arg(a, "session");
+  const std::string& name = a.name;
+  const std::string& sid = a.session;
   auto sit = sessions_.find(sid);
   if (sit == sessions_.end()) {
     return fail(x.index, x.c, "session_not_found", "session " + sid + " not found");
@@ -311,7 +309,7 @@ CommandResult LockState::release(Ctx& x) {
     }
     return ok_result(x.index, x.c, {{"resigned", false}});
   }
-  const std::int64_t token = int_arg(a, "fencing_token", -1);
+  const std::int64_t token = a.fencing_token.value_or(-1);
   if (h == nullptr || (token >= 0 && static_cast<Index>(token) != h->token)) {
     return fail(x.index, x.c, "not_holder",
                 h == nullptr ? "the session does not hold lock " + name
@@ -329,10 +327,10 @@ CommandResult LockState::release(Ctx& x) {
 CommandResult LockState::cancel_wait(Ctx& x) {
   // The end of one wait: its deadline passed, or its clients went away. If
   // an earlier entry granted it, the answer is that grant.
-  const json& a = x.c.args;
+  const Command& a = x.c;
   const LockKind kind = kind_arg(a);
-  const std::string name = str_arg(a, "name");
-  const std::string sid = str_arg(a, "session");
+  const std::string& name = a.name;
+  const std::string& sid = a.session;
   auto sit = sessions_.find(sid);
   if (sit == sessions_.end()) {
     return fail(x.index, x.c, "session_not_found", "session " + sid + " not found");
@@ -343,7 +341,7 @@ CommandResult LockState::cancel_wait(Ctx& x) {
   if (l != nullptr) {
     if (const Holder* h = l->holder(sid)) return granted(x, *l, *h);
     if (l->waiter(sid) != nullptr) {
-      remove_waiter(*l, key, sid, str_arg(a, "reason") == "gone" ? "cancelled" : "timeout");
+      remove_waiter(*l, key, sid, a.reason == "gone" ? "cancelled" : "timeout");
       sit->second.waiting.erase(key);
       touch_session(sit->second, x.index);
       grant_waiters(*l, key, x.index, x.now);  // a reader behind a cancelled writer
@@ -353,9 +351,9 @@ CommandResult LockState::cancel_wait(Ctx& x) {
 }
 
 CommandResult LockState::proclaim(Ctx& x) {
-  const json& a = x.c.args;
-  const std::string name = str_arg(a, "name");
-  const std::string sid = str_arg(a, "session");
+  const Command& a = x.c;
+  const std::string& name = a.name;
+  const std::string& sid = a.session;
   auto sit = sessions_.find(sid);
   if (sit == sessions_.end()) {
     return fail(x.index, x.c, "session_not_found", "session " + sid + " not found");
@@ -367,7 +365,7 @@ CommandResult LockState::proclaim(Ctx& x) {
   }
   LockRecord& l = lit->second;
   for (Holder& h : l.holders) {
-    if (h.session == sid) h.value = str_arg(a, "value");
+    if (h.session == sid) h.value = a.value;
   }
   touch_lock(l, key, x.index);
   return granted(x, l, *l.holder(sid));

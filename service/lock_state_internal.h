@@ -37,22 +37,12 @@ inline CommandResult fail(Index index, const Command& c, std::string code, std::
   return r;
 }
 
-inline std::string str_arg(const json& a, const char* k) {
-  auto it = a.find(k);
-  return it != a.end() && it->is_string() ? it->get<std::string>() : std::string();
+inline LockKind kind_arg(const Command& c) {
+  return c.kind == "election" ? LockKind::kElection : LockKind::kLock;
 }
 
-inline std::int64_t int_arg(const json& a, const char* k, std::int64_t def) {
-  auto it = a.find(k);
-  return it != a.end() && it->is_number_integer() ? it->get<std::int64_t>() : def;
-}
-
-inline LockKind kind_arg(const json& a) {
-  return str_arg(a, "kind") == "election" ? LockKind::kElection : LockKind::kLock;
-}
-
-inline LockMode mode_arg(const json& a) {
-  return str_arg(a, "mode") == "shared" ? LockMode::kShared : LockMode::kExclusive;
+inline LockMode mode_arg(const Command& c) {
+  return c.mode == "shared" ? LockMode::kShared : LockMode::kExclusive;
 }
 
 }  // namespace raftlock::service::lock_state_detail

@@ -11,13 +11,11 @@
 namespace raftlock::service {
 
 using lock_state_detail::fail;
-using lock_state_detail::int_arg;
 using lock_state_detail::ok_result;
-using lock_state_detail::str_arg;
 using nlohmann::json;
 
 CommandResult LockState::create_session(Ctx& x) {
-  const std::string id = str_arg(x.c.args, "id");
+  const std::string& id = x.c.id;
   if (id.empty()) return fail(x.index, x.c, "invalid_argument", "session id missing");
   if (sessions_.count(id) != 0) {
     return fail(x.index, x.c, "conflict", "session " + id + " exists");
@@ -29,9 +27,9 @@ CommandResult LockState::create_session(Ctx& x) {
   }
   SessionRecord s;
   s.id = id;
-  s.name = str_arg(x.c.args, "name");
-  s.ttl_ms = int_arg(x.c.args, "ttl_ms", 10000);
-  s.lock_delay_ms = int_arg(x.c.args, "lock_delay_ms", 0);
+  s.name = x.c.name;
+  s.ttl_ms = x.c.ttl_ms.value_or(10000);
+  s.lock_delay_ms = x.c.lock_delay_ms.value_or(0);
   s.create_index = x.index;
   SessionRecord& stored = sessions_.emplace(id, std::move(s)).first->second;
   touch_session(stored, x.index);
@@ -73,7 +71,7 @@ json LockState::end_session(Ctx& x, const std::string& id, bool expired,
 }
 
 CommandResult LockState::close_session(Ctx& x) {
-  const std::string id = str_arg(x.c.args, "id");
+  const std::string& id = x.c.id;
   if (sessions_.count(id) == 0) {
     return fail(x.index, x.c, "session_not_found", "session " + id + " not found");
   }
@@ -86,22 +84,19 @@ CommandResult LockState::expire_sessions(Ctx& x) {
   // Term guard: only the leader that saw the keepalives stop may expire, and
   // only in the term it decided in. An entry that a deposed leader proposed
   // (and a later leader appended for it) expires nothing.
-  const raft::Term decided = static_cast<raft::Term>(int_arg(x.c.args, "term", -1));
+  const raft::Term decided = static_cast<raft::Term>(x.c.term.value_or(-1));
   json expired = json::array();
   if (decided != x.term) return ok_result(x.index, x.c, {{"expired", expired}, {"stale", true}});
-  auto it = x.c.args.find("ids");
-  if (it != x.c.args.end() && it->is_array()) {
-    // Every named session leaves every lock before anyone is granted, so the
-    // entry grants nothing to a session it expires too.
-    std::set<std::string> to_grant;
-    for (const json& j : *it) {
-      if (!j.is_string() || sessions_.count(j.get<std::string>()) == 0) continue;
-      end_session(x, j.get<std::string>(), /*expired=*/true, &to_grant);
-      expired.push_back(j);
-    }
-    for (const std::string& key : to_grant)
-      grant_waiters(locks_.at(key), key, x.index, x.now);
+  // Every named session leaves every lock before anyone is granted, so the
+  // entry grants nothing to a session it expires too.
+  std::set<std::string> to_grant;
+  for (const std::string& id : x.c.ids) {
+    if (sessions_.count(id) == 0) continue;
+    end_session(x, id, /*expired=*/true, &to_grant);
+    expired.push_back(id);
   }
+  for (const std::string& key : to_grant)
+    grant_waiters(locks_.at(key), key, x.index, x.now);
   return ok_result(x.index, x.c, {{"expired", expired}});
 }
 

@@ -16,12 +16,9 @@ namespace raftlock::service::testing {
 
 using nlohmann::json;
 
-inline Command make_command(json args) {
-  Command c;
-  c.op = args.value("op", std::string());
-  c.req = args.value("req", std::string("req-") + c.op);
-  args["req"] = c.req;
-  c.args = std::move(args);
+inline Command make_command(const json& args) {
+  Command c = command_from_json(args);
+  if (c.req.empty()) c.req = "req-" + c.op;
   return c;
 }
 

@@ -24,16 +24,6 @@ std::uint64_t fnv1a(const std::string& s, std::uint64_t h) {
 
 namespace {
 
-std::int64_t int_field(const json& a, const char* k, std::int64_t def) {
-  const auto it = a.find(k);
-  return it != a.end() && it->is_number_integer() ? it->get<std::int64_t>() : def;
-}
-
-std::string str_field(const json& a, const char* k) {
-  const auto it = a.find(k);
-  return it != a.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 json session_row(const service::SessionRecord& s) {
   return json::array({s.id, s.name, s.ttl_ms, s.lock_delay_ms, s.create_index, s.modify_index});
 }
@@ -70,7 +60,7 @@ std::uint64_t LockReplica::state_hash() const {
 
 LockOutcome LockReplica::apply(const raft::Entry& e) {
   LockOutcome o;
-  if (e.type != raft::EntryType::kNormal || e.data.empty() || e.data.front() != '{') return o;
+  if (e.type != raft::EntryType::kNormal || !service::looks_like_command(e.data)) return o;
   Result<service::Command> c = service::decode_command(e.data);
   if (!c) return o;
   if (mutations_.replica_skips_entry && node_ == 2 && e.index % 8 == 0) return o;
@@ -83,7 +73,7 @@ LockOutcome LockReplica::apply(const raft::Entry& e) {
     before.push_back(id);
   raft::Term term = e.term;
   if (mutations_.expiry_ignores_term && c->op == "session.expire") {
-    term = static_cast<raft::Term>(int_field(c->args, "term", 0));
+    term = static_cast<raft::Term>(c->term.value_or(0));
   }
   const service::CommandResult r = state_.apply(e.index, term, *c);
   service::LockEffects fx = state_.take_effects();
@@ -104,8 +94,8 @@ LockOutcome LockReplica::apply(const raft::Entry& e) {
   for (const std::string& id : before) {
     if (state_.find_session(id) == nullptr) o.ended.push_back(id);
   }
-  o.stale_expiry = c->op == "session.expire" &&
-                   int_field(c->args, "term", -1) != static_cast<std::int64_t>(e.term);
+  o.stale_expiry =
+      c->op == "session.expire" && c->term.value_or(-1) != static_cast<std::int64_t>(e.term);
   check_after(e, *c, o);
   o.state_hash = fnv1a(o.result, state_hash());
   return o;
@@ -147,8 +137,8 @@ void LockReplica::check_after(const raft::Entry& e, const service::Command& c, L
   // Sessions end only through an entry that says so.
   if (o.stale_expiry && !o.ended.empty()) {
     violate("expiry-term-guard",
-            cat(where, "names term ", int_field(c.args, "term", -1), " but ended session ",
-                o.ended.front(), " (", o.ended.size(), " in all)"));
+            cat(where, "names term ", c.term.value_or(-1), " but ended session ", o.ended.front(),
+                " (", o.ended.size(), " in all)"));
   }
   json body;
   if (!o.ended.empty()) {
@@ -158,7 +148,7 @@ void LockReplica::check_after(const raft::Entry& e, const service::Command& c, L
   for (const std::string& id : o.ended) {
     bool explained = false;
     if (c.op == "session.close") {
-      explained = o.ok && str_field(c.args, "id") == id && body.value("closed", false);
+      explained = o.ok && c.id == id && body.value("closed", false);
     } else if (c.op == "session.expire" && !o.stale_expiry) {
       const auto it = body.find("expired");
       explained = it != body.end() && it->is_array() &&
