@@ -212,8 +212,12 @@ memory_scenario() {
   rss=$(rss_of "$pid")
   t_kill=$(date +%s%N)
   kill -KILL "$pid"
-  # gone, or a zombie nobody reaped yet (its sockets and files are closed)
-  while kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; do
+  # gone, or a zombie nobody reaped yet: its sockets and files (and the data
+  # dir's lock) are closed only once every thread has exited; the main
+  # thread shows Z while a sync thread still finishes its fsync
+  while kill -0 "$pid" 2>/dev/null &&
+    { [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] ||
+      [ "$(ls "/proc/$pid/task" 2>/dev/null | wc -l)" -gt 1 ]; }; do
     sleep 0.01
   done
   local initial="1=127.0.0.1:$peer_port,2=127.0.0.1:$((peer_port + 1)),3=127.0.0.1:$((peer_port + 2))"
