@@ -185,6 +185,8 @@ void Node::process_durable(Ready& rd, StorageWrite& w, std::size_t early) {
   // 2. A snapshot from the leader replaces the state machine.
   if (rd.snapshot) {
     sm_.restore(*rd.snapshot);
+    last_image_bytes_ = rd.snapshot->data.size();
+    bytes_since_snapshot_ = 0;
     ++stats_.snapshots_installed;
   }
   // 3. Send the rest.
@@ -277,26 +279,27 @@ void Node::after_apply(const Ready& rd) {
 
 void Node::apply_committed(const std::vector<Entry>& entries, std::size_t from, std::size_t to) {
   if (from >= to) return;
-  if (from == 0 && to == entries.size()) {
-    sm_.apply(entries);
-    return;
-  }
-  sm_.apply(std::vector<Entry>(entries.begin() + static_cast<std::ptrdiff_t>(from),
-                               entries.begin() + static_cast<std::ptrdiff_t>(to)));
+  for (std::size_t i = from; i < to; ++i)
+    bytes_since_snapshot_ += entries[i].data.size();
+  sm_.apply(std::span<const Entry>(entries).subspan(from, to - from));
 }
 
 void Node::maybe_snapshot() {
   const Index applied = core_.applied();
   if (snapshot_in_progress_ || opts_.snapshot_entries == 0 ||
-      applied < core_.snapshot_index() + opts_.snapshot_entries) {
+      applied < core_.snapshot_index() + opts_.snapshot_entries ||
+      (last_image_bytes_ > opts_.snapshot_small_image_bytes &&
+       bytes_since_snapshot_ < last_image_bytes_)) {
     return;
   }
   if (sm_.applied_index() != applied) return;
   snapshot_in_progress_ = true;
+  bytes_since_snapshot_ = 0;  // what applies while the image is built counts for the next
   // The image may be built off this thread; the node keeps serving meanwhile.
   sm_.snapshot_image_async([this, alive = alive_](Index index, Bytes image) {
     if (!*alive) return;
     snapshot_in_progress_ = false;
+    last_image_bytes_ = image.size();
     Status s = core_.compact(index, std::move(image));
     if (s.is_ok()) {
       ++stats_.snapshots_taken;

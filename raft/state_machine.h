@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "raft/types.h"
@@ -16,7 +17,7 @@ class StateMachine {
   // Applies committed entries, in order, exactly once: the effects of an entry
   // and the new applied index become durable together. Entries at or below
   // applied_index() are skipped (they were applied before a restart).
-  virtual void apply(const std::vector<Entry>& entries) = 0;
+  virtual void apply(std::span<const Entry> entries) = 0;
   // An image of the state as of applied_index(), for a snapshot.
   virtual Bytes snapshot_image() = 0;
   // The same, without holding up the caller while a large image is built:

@@ -5,6 +5,7 @@
 #   scripts/bench-cluster.sh [--phases failover,stability,replication]
 #       [--rounds 20] [--stability-seconds 60] [--stability-clients 128]
 #       [--repl-seconds 10] [--repl-runs 1:leader,64:leader,64:all]
+#       [--path /v1/sessions] [--body '{}'] [--repl-body '{"ttl_ms": 1000}']
 #       [--dir PATH] [--keep] [--json-out FILE] [--build-dir DIR] [--no-build]
 #       [--nice N | --chrt PRIO] [-- extra raftlockd flags]
 #
@@ -43,7 +44,7 @@ while [ $# -gt 0 ]; do
     --chrt) nice_cmd=(chrt -r "$2"); shift 2 ;;
     --phases|--rounds|--stability-seconds|--stability-clients|--repl-seconds|--repl-warmup|\
     --repl-runs|--settle-ms|--probe-interval-ms|--probe-timeout-ms|--fsync-seconds|--json-out|\
-    --path|--body)
+    --path|--body|--repl-body)
       py_args+=("$1" "$2"); shift 2 ;;
     --) shift; daemon_args=("$@"); break ;;
     -h|--help) sed -n '2,26p' "$0"; exit 0 ;;

@@ -82,7 +82,8 @@ Result<DaemonOptions> parse_daemon_options(int argc, const char* const* argv, bo
       "heartbeat-ms", po::value(&o.heartbeat_ms)->default_value(o.heartbeat_ms),
       "leader heartbeat interval")(
       "snapshot-entries", po::value(&o.snapshot_entries)->default_value(o.snapshot_entries),
-      "snapshot and compact the log every N applied entries")(
+      "snapshot and compact the log every N applied entries (an image over 1 MiB: once "
+      "the entries since add up to its size)")(
       "sync-threads", po::value(&o.sync_threads)->default_value(o.sync_threads),
       "threads that fsync the log while the node writes the next entries (0: every "
       "write is durable before the next one starts)")(

@@ -157,7 +157,7 @@ SqliteStateMachine::CachedStatement SqliteStateMachine::cached(const char* sql) 
   return CachedStatement{&it->second};
 }
 
-void SqliteStateMachine::apply(const std::vector<Entry>& entries) {
+void SqliteStateMachine::apply(std::span<const Entry> entries) {
   std::vector<CommandResult> results;
   LockEffects effects;
   std::size_t applied = 0;

@@ -77,7 +77,7 @@ class SqliteStateMachine final : public raft::StateMachine {
                                                                  LockLimits limits = {});
 
   raft::Index applied_index() const override { return applied_; }
-  void apply(const std::vector<raft::Entry>& entries) override;
+  void apply(std::span<const raft::Entry> entries) override;
   raft::Bytes snapshot_image() override;
   // Pins a read transaction on a second connection at the current applied
   // index, then serializes the tables on a worker thread (SQLite WAL keeps

@@ -100,7 +100,7 @@ class RecordingTransport final : public Transport {
 class CountingStateMachine final : public StateMachine {
  public:
   Index applied_index() const override { return applied_; }
-  void apply(const std::vector<Entry>& entries) override {
+  void apply(std::span<const Entry> entries) override {
     for (const Entry& e : entries)
       applied_ = e.index;
   }

@@ -94,7 +94,8 @@ TEST_CASE("state machine: a re-proposed command takes effect once") {
   release_again.index = 5;
   raft::Entry acquire_after = acquire;  // a stale copy of the acquire, after the release
   acquire_after.index = 6;
-  sm->apply({create, acquire, again, release, release_again, acquire_after});
+  sm->apply(
+      std::vector<raft::Entry>{create, acquire, again, release, release_again, acquire_after});
   REQUIRE(results.size() == 6);
   CHECK(results[1].body["fencing_token"] == 2);
   CHECK(results[2].body.value("duplicate", false));
@@ -133,7 +134,7 @@ TEST_CASE("state machine: request ids are remembered across reopen and restore, 
   raft::Bytes image;
   {
     auto sm = open_sm(path);
-    sm->apply({create});
+    sm->apply(std::vector<raft::Entry>{create});
     image = sm->snapshot_image();
   }
   auto check_duplicate = [&](SqliteStateMachine& sm, raft::Index index) {
@@ -141,7 +142,7 @@ TEST_CASE("state machine: request ids are remembered across reopen and restore, 
     sm.on_result([&](const CommandResult& r) { results.push_back(r); });
     raft::Entry e = copy;
     e.index = index;
-    sm.apply({e});
+    sm.apply(std::vector<raft::Entry>{e});
     REQUIRE(results.size() == 1);
     CHECK(results[0].body.value("duplicate", false));
     CHECK(results[0].index == 1);  // where the first copy took effect
@@ -168,7 +169,7 @@ TEST_CASE("state machine: request ids are remembered across reopen and restore, 
   reopened->on_result([&](const CommandResult& r) { results.push_back(r); });
   raft::Entry late = copy;
   late.index = SqliteStateMachine::kRequestWindow + 3;
-  reopened->apply({late});
+  reopened->apply(std::vector<raft::Entry>{late});
   REQUIRE(results.size() == 1);
   CHECK_FALSE(results[0].body.value("duplicate", false));
   auto rows = storage::Database::open(path);
@@ -195,7 +196,7 @@ TEST_CASE("state machine: migration 4 keeps the request window of an older datab
   sm->on_result([&](const CommandResult& r) { results.push_back(r); });
   raft::Entry copy = command(8, "session.create", {{"id", "aaaaaaaaaaaaaaaa"}});
   copy.data = encode_command("session.create", "n1-5", {{"id", "aaaaaaaaaaaaaaaa"}, {"now", 1}});
-  sm->apply({copy});
+  sm->apply(std::vector<raft::Entry>{copy});
   REQUIRE(results.size() == 1);
   CHECK(results[0].body.value("duplicate", false));
   CHECK(results[0].index == 5);

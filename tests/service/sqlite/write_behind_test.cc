@@ -107,9 +107,9 @@ TEST_CASE("write-behind: after a crash the tables lag, and applying the log agai
   sm->set_executor(io);
   sm->set_write_behind(kNever, 100000);
   const std::vector<raft::Entry> es = workload();
-  sm->apply({es.begin(), es.begin() + 6});
+  sm->apply(std::vector<raft::Entry>{es.begin(), es.begin() + 6});
   sm->flush();
-  sm->apply({es.begin() + 6, es.end()});
+  sm->apply(std::vector<raft::Entry>{es.begin() + 6, es.end()});
   CHECK(sm->written_index() == 6);
   CHECK(sm->applied_index() == 11);
 
@@ -131,11 +131,11 @@ TEST_CASE("write-behind: the entry count and the timer write what is pending") {
   sm->set_executor(io);
   sm->set_write_behind(std::chrono::milliseconds(20), 4);
   const std::vector<raft::Entry> es = workload();
-  sm->apply({es.begin(), es.begin() + 3});
+  sm->apply(std::vector<raft::Entry>{es.begin(), es.begin() + 3});
   CHECK(sm->written_index() == 0);
-  sm->apply({es.begin() + 3, es.begin() + 4});
+  sm->apply(std::vector<raft::Entry>{es.begin() + 3, es.begin() + 4});
   CHECK(sm->written_index() == 4);  // 4 entries pending: written at once
-  sm->apply({es.begin() + 4, es.begin() + 6});
+  sm->apply(std::vector<raft::Entry>{es.begin() + 4, es.begin() + 6});
   CHECK(sm->written_index() == 4);
   io.run_for(std::chrono::milliseconds(300));
   CHECK(sm->written_index() == 6);  // the timer wrote the rest
@@ -181,7 +181,7 @@ TEST_CASE("write-behind: a restore replaces what was not written yet") {
   boost::asio::io_context io;
   auto source = open_sm(dir.file("source.db"));
   const std::vector<raft::Entry> es = workload();
-  source->apply({es.begin(), es.begin() + 3});
+  source->apply(std::vector<raft::Entry>{es.begin(), es.begin() + 3});
   raft::Snapshot snap;
   snap.meta.index = 3;
   snap.meta.term = 2;
