@@ -25,6 +25,7 @@
 
 #include "raft/types.h"
 #include "service/command.h"
+#include "service/indexed_table.h"
 
 namespace raftlock::service {
 
@@ -128,7 +129,7 @@ class LockState {
   const LockRecord* find_lock(const std::string& key) const;
   const SessionRecord* find_session(const std::string& id) const;
   const std::map<std::string, LockRecord>& locks() const { return locks_; }
-  const std::map<std::string, SessionRecord>& sessions() const { return sessions_; }
+  const IndexedTable<SessionRecord>& sessions() const { return sessions_; }
   std::size_t active_locks() const { return active_; }
   std::size_t waiter_count() const;
   // True if a sweep at `now_ms` would cancel a wait or end a lock delay.
@@ -190,7 +191,7 @@ class LockState {
 
   LockLimits limits_;
   std::map<std::string, LockRecord> locks_;                     // by key, tombstones included
-  std::map<std::string, SessionRecord> sessions_;               // by id
+  IndexedTable<SessionRecord> sessions_;                        // by id
   std::set<std::string> timed_;                                 // keys with waiters or a lock delay
   std::deque<std::pair<raft::Index, std::string>> tombstones_;  // (modify_index, key)
   std::size_t active_ = 0;                                      // active locks

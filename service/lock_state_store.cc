@@ -96,8 +96,10 @@ void LockState::clear() {
 void LockState::load_session(SessionRecord s) {
   s.held.clear();
   s.waiting.clear();
-  std::string id = s.id;
-  sessions_[id] = std::move(s);
+  auto it = sessions_.find(s.id);
+  if (it != sessions_.end()) sessions_.erase(it);
+  const std::string id = s.id;
+  sessions_.emplace(id, std::move(s));
 }
 
 void LockState::load_lock(LockRecord l) {
