@@ -12,6 +12,35 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = boost::asio::ip::tcp;
 
+namespace {
+
+// The response as one string, head then body, for one write. Beast's
+// serializer walks a chain of buffer views on every write; the answers of
+// this API are small JSON documents, for which one string costs less
+// (perf: the serializer was ~15% of answering a request).
+std::string serialize(const Response& res) {
+  beast::string_view reason = res.reason();
+  if (reason.empty()) reason = http::obsolete_reason(res.result());
+  std::string out;
+  out.reserve(128 + res.body().size());
+  out += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(res.result_int());
+  out += ' ';
+  out.append(reason.data(), reason.size());
+  out += "\r\n";
+  for (const auto& f : res) {
+    out.append(f.name_string().data(), f.name_string().size());
+    out += ": ";
+    out.append(f.value().data(), f.value().size());
+    out += "\r\n";
+  }
+  out += "\r\n";
+  out += res.body();
+  return out;
+}
+
+}  // namespace
+
 class HttpServer::Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, HttpServer& server) : stream_(std::move(socket)), server_(server) {}
@@ -89,16 +118,16 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     res.version(req_.version() ? req_.version() : 11);
     res.keep_alive(keep_alive_);
     res.prepare_payload();
-    auto msg = std::make_shared<Response>(std::move(res));
+    auto out = std::make_shared<std::string>(serialize(res));
     stream_.expires_after(server_.opts_.idle_timeout);
-    http::async_write(stream_, *msg,
-                      [self = shared_from_this(), msg](beast::error_code ec, std::size_t) {
-                        if (ec || !self->keep_alive_) {
-                          self->close();
-                          return;
-                        }
-                        self->read();
-                      });
+    boost::asio::async_write(stream_, boost::asio::buffer(*out),
+                             [self = shared_from_this(), out](beast::error_code ec, std::size_t) {
+                               if (ec || !self->keep_alive_) {
+                                 self->close();
+                                 return;
+                               }
+                               self->read();
+                             });
   }
 
   void close() {
