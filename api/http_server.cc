@@ -115,7 +115,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
 
   void send(Response res, bool decorated) {
     if (!decorated && server_.decorator_) server_.decorator_(res);
-    res.version(req_.version() ? req_.version() : 11);
+    res.version(req_.version() == 10 ? 10 : 11);  // what serialize() writes
     res.keep_alive(keep_alive_);
     res.prepare_payload();
     auto out = std::make_shared<std::string>(serialize(res));

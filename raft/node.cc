@@ -37,7 +37,12 @@ Node::Node(boost::asio::io_context& io, const Config& cfg, const NodeOptions& op
   }
   // A state machine behind the stored snapshot (its newest applies were lost
   // with a power failure after the log was compacted) starts from the snapshot.
-  if (sm.applied_index() < store.initial_state().snapshot.index) sm.restore(store.snapshot());
+  // The stored snapshot's size paces the next one (maybe_snapshot).
+  if (const Index stored = store.initial_state().snapshot.index; stored > 0) {
+    const Snapshot snap = store.snapshot();
+    last_image_bytes_ = snap.data.size();
+    if (sm.applied_index() < stored) sm.restore(snap);
+  }
   transport_.set_handlers([this](Message m) { step(m); },
                           [this](NodeId peer) {
                             core_.report_unreachable(peer);
@@ -299,9 +304,10 @@ void Node::maybe_snapshot() {
   sm_.snapshot_image_async([this, alive = alive_](Index index, Bytes image) {
     if (!*alive) return;
     snapshot_in_progress_ = false;
-    last_image_bytes_ = image.size();
+    const std::size_t bytes = image.size();
     Status s = core_.compact(index, std::move(image));
     if (s.is_ok()) {
+      last_image_bytes_ = bytes;
       ++stats_.snapshots_taken;
     } else {
       // E.g. a newer snapshot arrived from the leader meanwhile: nothing to do.

@@ -5,7 +5,8 @@
 #   scripts/bench-cluster.sh [--phases failover,stability,replication]
 #       [--rounds 20] [--stability-seconds 60] [--stability-clients 128]
 #       [--repl-seconds 10] [--repl-runs 1:leader,64:leader,64:all]
-#       [--path /v1/sessions] [--body '{}'] [--repl-body '{"ttl_ms": 1000}']
+#       [--path /v1/sessions] [--body '{}'] [--repl-body BODY (default: sessions
+#       of ttl 1 s for /v1/sessions, else --body)]
 #       [--dir PATH] [--keep] [--json-out FILE] [--build-dir DIR] [--no-build]
 #       [--nice N | --chrt PRIO] [-- extra raftlockd flags]
 #
@@ -47,7 +48,7 @@ while [ $# -gt 0 ]; do
     --path|--body|--repl-body)
       py_args+=("$1" "$2"); shift 2 ;;
     --) shift; daemon_args=("$@"); break ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "bench-cluster.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done

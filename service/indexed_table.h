@@ -12,12 +12,11 @@
 
 #include <cstddef>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
-
-#include "raft/assert.h"
 
 namespace raftlock::service {
 
@@ -27,6 +26,14 @@ class IndexedTable {
   using Map = std::map<std::string, Record>;
   using iterator = typename Map::iterator;
   using const_iterator = typename Map::const_iterator;
+
+  IndexedTable() = default;
+  // A copy's index would point into the original; moving keeps the map's
+  // nodes (and so the index's views and iterators) where they are.
+  IndexedTable(const IndexedTable&) = delete;
+  IndexedTable& operator=(const IndexedTable&) = delete;
+  IndexedTable(IndexedTable&&) noexcept = default;
+  IndexedTable& operator=(IndexedTable&&) noexcept = default;
 
   iterator begin() { return map_.begin(); }
   iterator end() { return map_.end(); }
@@ -44,9 +51,9 @@ class IndexedTable {
     return it == index_.end() ? map_.end() : const_iterator(it->second);
   }
   std::size_t count(std::string_view id) const { return index_.count(id); }
-  Record& at(std::string_view id) {
+  Record& at(std::string_view id) {  // throws std::out_of_range, as std::map::at does
     auto it = index_.find(id);
-    RAFTLOCK_ASSERT_MSG(it != index_.end(), "no such id in the table");
+    if (it == index_.end()) throw std::out_of_range("no such id in the table");
     return it->second->second;
   }
 

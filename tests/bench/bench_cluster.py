@@ -304,6 +304,14 @@ def phase_stability(args, out):
         c.stop()
 
 
+def repl_body(args):
+    if args.repl_body is not None:
+        return args.repl_body
+    if args.path == "/v1/sessions" and args.body == "{}":
+        return '{"ttl_ms": 1000}'
+    return args.body
+
+
 def phase_replication(args, out):
     log("== replication")
     probe_dir = os.path.join(args.dir, "fsync-probe")
@@ -329,7 +337,7 @@ def phase_replication(args, out):
             eps = ([f"127.0.0.1:{c.http[leader]}"] if target == "leader"
                    else [f"127.0.0.1:{c.http[i]}" for i in range(1, 4)])
             r = run_load(args, eps, clients, args.repl_seconds, args.repl_warmup, c, leader,
-                         args.repl_body)
+                         repl_body(args))
             after = c.stable_view()
             r["proposers"] = clients
             r["target"] = target
@@ -356,7 +364,9 @@ def main():
     # however fast the cluster is. With the default ttl (10 s) a run of 64
     # proposers reached the 100,000-session limit within its 10 s, and the
     # requests after that were answered 429 (committed, but not counted).
-    ap.add_argument("--repl-body", default='{"ttl_ms": 1000}')
+    # Default: that body when the path is /v1/sessions and --body was not
+    # given, else --body.
+    ap.add_argument("--repl-body", default=None)
     ap.add_argument("--settle-ms", type=int, default=500)
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--probe-interval-ms", type=float, default=5)

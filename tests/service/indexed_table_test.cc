@@ -5,7 +5,10 @@
 
 #include <map>
 #include <random>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "service/indexed_table.h"
@@ -45,6 +48,25 @@ TEST_CASE("indexed table: finds, counts and walks in id order") {
   t.clear();
   CHECK(t.empty());
   CHECK(t.find("a") == t.end());
+}
+
+TEST_CASE("indexed table: cannot be copied; a moved table keeps its index") {
+  static_assert(!std::is_copy_constructible_v<IndexedTable<Rec>>);
+  static_assert(!std::is_copy_assignable_v<IndexedTable<Rec>>);
+  IndexedTable<Rec> a;
+  a.emplace("x", Rec{"x", 1});
+  a.emplace("y", Rec{"y", 2});
+  IndexedTable<Rec> b(std::move(a));
+  CHECK(b.find("x")->second.value == 1);
+  b.erase(b.find("x"));
+  CHECK(b.count("x") == 0);
+  IndexedTable<Rec> c;
+  c = std::move(b);
+  CHECK(c.at("y").value == 2);
+  CHECK_THROWS_AS(c.at("x"), std::out_of_range);
+  std::swap(c, b);
+  CHECK(b.count("y") == 1);
+  CHECK(b.size() == 1);
 }
 
 TEST_CASE("indexed table: random operations answer as std::map does") {

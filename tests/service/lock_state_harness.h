@@ -16,10 +16,13 @@ namespace raftlock::service::testing {
 
 using nlohmann::json;
 
+// Through the binary form an entry carries (service/command.h).
 inline Command make_command(const json& args) {
   Command c = command_from_json(args);
   if (c.req.empty()) c.req = "req-" + c.op;
-  return c;
+  Result<Command> decoded = decode_command(encode_command(c));
+  REQUIRE_MESSAGE(decoded.is_ok(), decoded.status().to_string());
+  return std::move(decoded).value();
 }
 
 // ---- command arguments (without "now": the harness adds its clock) -------

@@ -203,5 +203,39 @@ TEST_CASE("state machine: migration 4 keeps the request window of an older datab
   CHECK(sm->locks().find_session("aaaaaaaaaaaaaaaa") == nullptr);
 }
 
+TEST_CASE("state machine: a log written with JSON commands applies as its binary twin") {
+  // Entries written before commands became binary hold JSON objects.
+  storage::testing::TempDir dir;
+  auto binary = open_sm(dir.file("binary.db"));
+  auto legacy = open_sm(dir.file("legacy.db"));
+  std::vector<raft::Entry> es = workload();
+  std::vector<raft::Entry> as_json = es;
+  for (raft::Entry& e : as_json) {
+    Result<Command> c = decode_command(e.data);
+    REQUIRE(c.is_ok());
+    json j = {{"op", c->op},     {"req", c->req},   {"now", *c->now},
+              {"id", c->id},     {"name", c->name}, {"session", c->session},
+              {"kind", c->kind}, {"mode", c->mode}, {"value", c->value}};
+    if (c->ttl_ms) j["ttl_ms"] = *c->ttl_ms;
+    if (c->lock_delay_ms) j["lock_delay_ms"] = *c->lock_delay_ms;
+    if (c->limit) j["limit"] = *c->limit;
+    if (c->wait_ms) j["wait_ms"] = *c->wait_ms;
+    e.data = j.dump();
+    REQUIRE(e.data.front() == '{');
+  }
+  binary->apply(es);
+  legacy->apply(as_json);
+  CHECK(view(legacy->locks()) == view(binary->locks()));
+  CHECK(legacy->applied_index() == binary->applied_index());
+  // A binary copy of a JSON entry's request is a duplicate, as any retry.
+  std::vector<CommandResult> results;
+  legacy->on_result([&](const CommandResult& r) { results.push_back(r); });
+  raft::Entry retry = es.front();
+  retry.index = legacy->applied_index() + 1;
+  legacy->apply(std::vector<raft::Entry>{retry});
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].body.value("duplicate", false));
+}
+
 }  // namespace
 }  // namespace raftlock::service
