@@ -49,11 +49,18 @@ class FixedImageStateMachine final : public StateMachine {
 
 // A follower of leader 1 (term 2) that is fed committed entries of
 // `entry_bytes` each, one append at a time; returns the snapshot index after
-// each append.
-std::vector<Index> feed(std::size_t image_bytes, std::size_t entry_bytes, int entries) {
+// each append. With `stored_image` > 0 its store already holds a snapshot
+// of entry 1 that large (a restart).
+std::vector<Index> feed(std::size_t image_bytes, std::size_t entry_bytes, int entries,
+                        std::size_t stored_image = 0) {
   boost::asio::io_context io;
   MemoryLogStore store;
   REQUIRE(store.write(bootstrap_write(ConfState{{1, 2, 3}, {}})).is_ok());
+  if (stored_image > 0) {
+    StorageWrite w;
+    w.compact = Snapshot{SnapshotMeta{1, 1, ConfState{{1, 2, 3}, {}}}, Bytes(stored_image, 's')};
+    REQUIRE(store.write(w).is_ok());
+  }
   FixedImageStateMachine sm(image_bytes);
   NullTransport transport;
   Config cfg;
@@ -114,6 +121,19 @@ TEST_CASE("node snapshots: a large image waits until the entries since add up to
   REQUIRE(big.size() >= 3);
   for (std::size_t k = 1; k < big.size(); ++k)
     CHECK(big[k] - big[k - 1] == 10);
+}
+
+TEST_CASE("node snapshots: after a restart the stored snapshot's size paces the first one") {
+  // The stored image is 1000 bytes: the first snapshot of the restarted node
+  // waits for 20 entries of 50 bytes, not 10.
+  const std::vector<Index> s = snapshots(feed(/*image*/ 1000, /*entry*/ 50, 40, 1000));
+  REQUIRE(s.size() >= 2);
+  CHECK(s[0] == 1);  // the stored one
+  CHECK(s[1] == 21);
+  // A small stored image does not hold the count back.
+  const std::vector<Index> small = snapshots(feed(/*image*/ 1000, /*entry*/ 50, 20, 50));
+  REQUIRE(small.size() >= 2);
+  CHECK(small[1] == 11);
 }
 
 }  // namespace
