@@ -17,7 +17,8 @@ namespace raftlock::raft {
 
 struct InitialState {
   HardState hard_state;
-  SnapshotMeta snapshot;  // meta of the stored snapshot (index 0 if none)
+  SnapshotMeta snapshot;             // meta of the stored snapshot (index 0 if none)
+  std::uint64_t snapshot_bytes = 0;  // the size of its data
 };
 
 class LogView {

@@ -26,7 +26,7 @@ MemoryLogStore::MemoryLogStore(Snapshot initial)
     : hard_state_{initial.meta.term, kNoNode, initial.meta.index}, snapshot_(std::move(initial)) {}
 
 InitialState MemoryLogStore::initial_state() const {
-  return {hard_state_, snapshot_.meta};
+  return {hard_state_, snapshot_.meta, snapshot_.data.size()};
 }
 
 Index MemoryLogStore::first_index() const {

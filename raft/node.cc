@@ -37,12 +37,9 @@ Node::Node(boost::asio::io_context& io, const Config& cfg, const NodeOptions& op
   }
   // A state machine behind the stored snapshot (its newest applies were lost
   // with a power failure after the log was compacted) starts from the snapshot.
-  // The stored snapshot's size paces the next one (maybe_snapshot).
-  if (const Index stored = store.initial_state().snapshot.index; stored > 0) {
-    const Snapshot snap = store.snapshot();
-    last_image_bytes_ = snap.data.size();
-    if (sm.applied_index() < stored) sm.restore(snap);
-  }
+  const InitialState init = store.initial_state();
+  if (sm.applied_index() < init.snapshot.index) sm.restore(store.snapshot());
+  last_image_bytes_ = init.snapshot_bytes;  // paces the next snapshot (maybe_snapshot)
   transport_.set_handlers([this](Message m) { step(m); },
                           [this](NodeId peer) {
                             core_.report_unreachable(peer);

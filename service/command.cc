@@ -29,11 +29,12 @@ Command command_from_json(const nlohmann::json& object) {
   return c;
 }
 
-raft::Bytes encode_command(const std::string& op, const std::string& req, nlohmann::json args) {
-  if (!args.is_object()) args = nlohmann::json::object();
-  args["op"] = op;
-  args["req"] = req;
-  return encode_command(command_from_json(args));
+raft::Bytes encode_command(const std::string& op, const std::string& req,
+                           const nlohmann::json& args) {
+  Command c = command_from_json(args);
+  c.op = op;
+  c.req = req;
+  return encode_command(c);
 }
 
 Result<Command> decode_command(const raft::Bytes& data) {

@@ -52,8 +52,9 @@ struct Command {
 Command command_from_json(const nlohmann::json& object);
 
 raft::Bytes encode_command(const Command& c);
-// encode_command(command_from_json(args + op + req)).
-raft::Bytes encode_command(const std::string& op, const std::string& req, nlohmann::json args);
+// encode_command of command_from_json(args) with `op` and `req`.
+raft::Bytes encode_command(const std::string& op, const std::string& req,
+                           const nlohmann::json& args);
 
 // Binary or (older entries) JSON. kCorruption if the data is neither.
 Result<Command> decode_command(const raft::Bytes& data);

@@ -54,7 +54,7 @@ SqliteLogStore::SqliteLogStore(std::unique_ptr<Database> db, std::unique_ptr<Log
 SqliteLogStore::~SqliteLogStore() = default;
 
 raft::InitialState SqliteLogStore::initial_state() const {
-  return {hard_state_, cache_.snapshot_meta()};
+  return {hard_state_, cache_.snapshot_meta(), snapshot_bytes_};
 }
 
 Index SqliteLogStore::first_index() const {
@@ -236,10 +236,16 @@ Status SqliteLogStore::write_with(const StorageWrite& w, bool durable) {
   if (!s.is_ok()) return as_io(s);
 
   // Written: now the in-memory view follows, in the same order.
-  if (w.install_snapshot) cache_.install(w.install_snapshot->meta);
+  if (w.install_snapshot) {
+    cache_.install(w.install_snapshot->meta);
+    snapshot_bytes_ = w.install_snapshot->data.size();
+  }
   cache_.append(w.entries);
   if (w.hard_state) hard_state_ = *w.hard_state;
-  if (plan.compact) cache_.compact(w.compact->meta);
+  if (plan.compact) {
+    cache_.compact(w.compact->meta);
+    snapshot_bytes_ = w.compact->data.size();
+  }
   return Status::ok();
 }
 

@@ -116,6 +116,7 @@ class SqliteLogStore final : public raft::LogStore {
   std::unique_ptr<LogStatements> st_;
   LogCache cache_;
   raft::HardState hard_state_;
+  std::uint64_t snapshot_bytes_ = 0;           // the stored snapshot's data (InitialState)
   std::shared_ptr<raft::WriteSyncer> syncer_;  // the WAL file's (open())
 };
 

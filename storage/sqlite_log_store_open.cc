@@ -88,8 +88,9 @@ Status SqliteLogStore::load() {
                             hs.value().column_uint64(2)};
   }
 
-  Result<Statement> snap =
-      db_->prepare("SELECT snapshot_index, term, voters, learners FROM raft_snapshot WHERE id = 1");
+  Result<Statement> snap = db_->prepare(
+      "SELECT snapshot_index, term, voters, learners, length(data) FROM raft_snapshot "
+      "WHERE id = 1");
   if (!snap.is_ok()) return snap.status();
   row = snap.value().step();
   if (!row.is_ok()) return row.status();
@@ -108,6 +109,7 @@ Status SqliteLogStore::load() {
     }
     meta.conf.voters = std::move(voters).value();
     meta.conf.learners = std::move(learners).value();
+    snapshot_bytes_ = snap.value().column_uint64(4);
   }
   cache_.reset(meta);
   return load_entries();

@@ -87,6 +87,7 @@ inline void check_contents(const LogView& view, const Expected& want) {
   const InitialState init = view.initial_state();
   CHECK(init.hard_state == want.hard_state);
   CHECK(init.snapshot == want.snapshot.meta);
+  CHECK(init.snapshot_bytes == want.snapshot.data.size());
   CHECK(view.snapshot() == want.snapshot);
 
   // term(): the snapshot's term at its index, kCompacted below, kUnavailable above.
