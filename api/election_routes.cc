@@ -56,9 +56,12 @@ void add_election_routes(Router& r, ApiContext& ctx) {
               !get_string(body, "value", kMaxValueBytes, std::nullopt, &value, &err)) {
             return reply(error_response(err, v));
           }
-          ctx.proposals.propose("election.proclaim",
-                                {{"name", name}, {"session", session}, {"value", value}},
-                                ctx.proposal_timeout, on_result(reply, v));
+          service::Command c;
+          c.op = "election.proclaim";
+          c.name = name;
+          c.session = std::move(session);
+          c.value = std::move(value);
+          ctx.proposals.propose(std::move(c), ctx.proposal_timeout, on_result(reply, v));
         });
 
   r.add(verb::post, "/v1/elections/{name}/resign", "elections_resign",
@@ -72,9 +75,12 @@ void add_election_routes(Router& r, ApiContext& ctx) {
           if (!parse_body(rc.req, &body, &err) || !get_session(body, &session, &err)) {
             return reply(error_response(err, v));
           }
-          ctx.proposals.propose("lock.release",
-                                {{"kind", "election"}, {"name", name}, {"session", session}},
-                                ctx.proposal_timeout, on_result(reply, v));
+          service::Command c;
+          c.op = "lock.release";
+          c.kind = "election";
+          c.name = name;
+          c.session = std::move(session);
+          ctx.proposals.propose(std::move(c), ctx.proposal_timeout, on_result(reply, v));
         });
 
   r.add(verb::get, "/v1/elections/{name}", "elections_get",

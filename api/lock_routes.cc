@@ -73,10 +73,13 @@ void add_lock_routes(Router& r, ApiContext& ctx) {
               !get_int(body, "fencing_token", 0, INT64_MAX, -1, &token, &err)) {
             return reply(error_response(err, v));
           }
-          json args = {{"kind", "lock"}, {"name", name}, {"session", session}};
-          if (token >= 0) args["fencing_token"] = token;
-          ctx.proposals.propose("lock.release", std::move(args), ctx.proposal_timeout,
-                                on_result(reply, v));
+          service::Command c;
+          c.op = "lock.release";
+          c.kind = "lock";
+          c.name = name;
+          c.session = std::move(session);
+          if (token >= 0) c.fencing_token = token;
+          ctx.proposals.propose(std::move(c), ctx.proposal_timeout, on_result(reply, v));
         });
 
   r.add(verb::post, "/v1/locks/{name}/check", "locks_check",

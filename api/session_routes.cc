@@ -38,11 +38,13 @@ void add_session_routes(Router& r, ApiContext& ctx) {
         !get_string(body, "name", 200, std::string(), &name, &err)) {
       return reply(error_response(err, rc.req.version()));
     }
-    json args = {{"id", ctx.proposals.random_id()},
-                 {"ttl_ms", ttl},
-                 {"lock_delay_ms", delay},
-                 {"name", name}};
-    ctx.proposals.propose("session.create", std::move(args), ctx.proposal_timeout,
+    service::Command c;
+    c.op = "session.create";
+    c.id = ctx.proposals.random_id();
+    c.ttl_ms = ttl;
+    c.lock_delay_ms = delay;
+    c.name = std::move(name);
+    ctx.proposals.propose(std::move(c), ctx.proposal_timeout,
                           on_result(reply, rc.req.version(), 201));
   });
 
@@ -113,8 +115,10 @@ void add_session_routes(Router& r, ApiContext& ctx) {
           const std::string id = rc.params["id"];
           const unsigned v = rc.req.version();
           if (!valid_session_id(id)) return reply(session_not_found(id, v));
-          ctx.proposals.propose("session.close", {{"id", id}}, ctx.proposal_timeout,
-                                on_result(reply, v));
+          service::Command c;
+          c.op = "session.close";
+          c.id = id;
+          ctx.proposals.propose(std::move(c), ctx.proposal_timeout, on_result(reply, v));
         });
 }
 

@@ -5,14 +5,19 @@
 
 namespace raftlock::service {
 
-using nlohmann::json;
-
 namespace {
 
-json request_args(const AcquireRequest& r) {
-  return {{"kind", kind_name(r.kind)}, {"name", r.name},   {"session", r.session},
-          {"mode", mode_name(r.mode)}, {"limit", r.limit}, {"wait_ms", r.wait_ms},
-          {"value", r.value}};
+Command acquire_command(const AcquireRequest& r) {
+  Command c;
+  c.op = "lock.acquire";
+  c.kind = kind_name(r.kind);
+  c.name = r.name;
+  c.session = r.session;
+  c.mode = mode_name(r.mode);
+  c.limit = r.limit;
+  c.wait_ms = r.wait_ms;
+  c.value = r.value;
+  return c;
 }
 
 }  // namespace
@@ -33,7 +38,7 @@ std::uint64_t LockWaits::acquire(const AcquireRequest& req, Done done, Queued qu
   t.on_queued = std::move(queued);
   t.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(req.wait_ms);
   tickets_.emplace(id, std::move(t));
-  proposals_.propose("lock.acquire", request_args(req), proposal_timeout_,
+  proposals_.propose(acquire_command(req), proposal_timeout_,
                      [this, id](const CommandResult& r) { on_acquired(id, r); });
   return id;
 }
@@ -81,23 +86,23 @@ void LockWaits::give_up(std::uint64_t id, const char* reason) {
   }
   t.ending = true;
   if (t.timer) t.timer->cancel();
-  json args = {{"kind", kind_name(t.req.kind)},
-               {"name", t.req.name},
-               {"session", t.req.session},
-               {"reason", reason}};
-  proposals_.propose("lock.cancel", std::move(args), proposal_timeout_,
-                     [this, id, wk](const CommandResult& r) {
-                       // The answer for this request, and for the others on the
-                       // same wait whose clients went away.
-                       std::vector<std::uint64_t> gone;
-                       auto [a, b] = by_wait_.equal_range(wk);
-                       for (auto i = a; i != b; ++i)
-                         if (i->second != id && tickets_.at(i->second).gone)
-                           gone.push_back(i->second);
-                       finish(id, r);
-                       for (std::uint64_t g : gone)
-                         finish(g, r);
-                     });
+  Command cancel;
+  cancel.op = "lock.cancel";
+  cancel.kind = kind_name(t.req.kind);
+  cancel.name = t.req.name;
+  cancel.session = t.req.session;
+  cancel.reason = reason;
+  proposals_.propose(std::move(cancel), proposal_timeout_, [this, id, wk](const CommandResult& r) {
+    // The answer for this request, and for the others on the
+    // same wait whose clients went away.
+    std::vector<std::uint64_t> gone;
+    auto [a, b] = by_wait_.equal_range(wk);
+    for (auto i = a; i != b; ++i)
+      if (i->second != id && tickets_.at(i->second).gone) gone.push_back(i->second);
+    finish(id, r);
+    for (std::uint64_t g : gone)
+      finish(g, r);
+  });
 }
 
 void LockWaits::finish(std::uint64_t id, const CommandResult& r) {

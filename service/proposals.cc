@@ -28,18 +28,16 @@ std::string Proposals::random_id() {
   return buf;
 }
 
-void Proposals::propose(const std::string& op, nlohmann::json args,
-                        std::chrono::milliseconds timeout, Done done) {
+void Proposals::propose(Command c, std::chrono::milliseconds timeout, Done done) {
   if (waiters_.size() >= pending_max_) {
     done(error_result("overloaded", "too many requests in flight on this node"));
     return;
   }
-  const std::string req =
-      std::to_string(node_.id()) + "-" + std::to_string(++seq_) + "-" + random_id();
-  if (!args.is_object()) args = nlohmann::json::object();
+  c.req = std::to_string(node_.id()) + "-" + std::to_string(++seq_) + "-" + random_id();
   // The proposer's clock reading travels in the entry: applying never reads a clock.
-  if (!args.contains("now")) args["now"] = wall_clock_ms();
-  raft::Bytes data = encode_command(op, req, std::move(args));
+  if (!c.now) c.now = wall_clock_ms();
+  raft::Bytes data = encode_command(c);
+  std::string req = std::move(c.req);
   Status s = node_.propose(data);
   if (!s.is_ok()) {
     // Refused before anything entered the log: safe to report as not applied.
@@ -58,7 +56,7 @@ void Proposals::propose(const std::string& op, nlohmann::json args,
                              "the commit was not seen in time; the outcome is "
                              "unknown and a retry is safe"));
   });
-  waiters_.emplace(req, std::move(w));
+  waiters_.emplace(std::move(req), std::move(w));
 }
 
 void Proposals::on_result(const CommandResult& r) {

@@ -25,11 +25,11 @@ class Proposals {
 
   Proposals(boost::asio::io_context& io, raft::Node& node, std::size_t pending_max = 100000);
 
-  // Proposes `op` with `args` (plus "now", this node's wall clock in ms,
-  // unless given) and calls `done` exactly once. Error codes in
-  // the result: "no_leader" (503), "timeout" (504), "overloaded" (503).
-  void propose(const std::string& op, nlohmann::json args, std::chrono::milliseconds timeout,
-               Done done);
+  // Proposes `c` (its op and operands; the request id is set here, and
+  // "now" to this node's wall clock in ms unless given) and calls `done`
+  // exactly once. Error codes in the result: "no_leader" (503), "timeout"
+  // (504), "overloaded" (503).
+  void propose(Command c, std::chrono::milliseconds timeout, Done done);
 
   // The state machine applied a command (called for every node's commands;
   // only the ones proposed here have a waiter).

@@ -143,13 +143,17 @@ void SessionKeeper::tick() {
       expiry_sent_[id] = now;
     expiries_proposed_ += expire.size();
     log_.info("expiring " + std::to_string(expire.size()) + " session(s), first " + expire.front());
-    proposals_.propose("session.expire", {{"ids", expire}, {"term", term_}},
-                       std::chrono::milliseconds(2000), [](const CommandResult&) {});
+    Command c;
+    c.op = "session.expire";
+    c.ids = std::move(expire);
+    c.term = static_cast<std::int64_t>(term_);
+    proposals_.propose(std::move(c), std::chrono::milliseconds(2000), [](const CommandResult&) {});
   }
   if (now - sweep_sent_ >= kSweepEvery && sm_.locks().sweep_due(wall_clock_ms())) {
     sweep_sent_ = now;
-    proposals_.propose("lock.sweep", nlohmann::json::object(), std::chrono::milliseconds(2000),
-                       [](const CommandResult&) {});
+    Command c;
+    c.op = "lock.sweep";
+    proposals_.propose(std::move(c), std::chrono::milliseconds(2000), [](const CommandResult&) {});
   }
 }
 
