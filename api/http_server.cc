@@ -1,6 +1,8 @@
 #include "api/http_server.h"
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -41,27 +43,58 @@ std::string serialize(const Response& res) {
 
 }  // namespace
 
+// A connection's idle limit: reading a request and writing its answer must
+// each end within opts.idle_timeout (a handler's own wait is not bounded
+// here; long polls bound themselves). The deadline is a time stamp moved on
+// every read and write; one timer per connection wakes at most once per
+// timeout and closes the socket if the deadline has passed, instead of a
+// timer armed and cancelled around every read and write.
 class HttpServer::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer& server) : stream_(std::move(socket)), server_(server) {}
+  using Clock = std::chrono::steady_clock;
 
-  void start() { read(); }
+  Session(tcp::socket socket, HttpServer& server)
+      : socket_(std::move(socket)), idle_(socket_.get_executor()), server_(server) {}
+
+  void start() {
+    deadline_ = Clock::now() + server_.opts_.idle_timeout;
+    arm_idle(deadline_);
+    read();
+  }
 
  private:
+  void arm_idle(Clock::time_point at) {
+    idle_.expires_at(at);
+    // A weak reference: a connection nobody reads or writes is not kept
+    // alive by its timer (close() cancels it anyway).
+    idle_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->closed_) return;
+      const Clock::time_point now = Clock::now();
+      if (self->deadline_ <= now) {
+        self->close();
+        return;
+      }
+      self->arm_idle(self->deadline_ == Clock::time_point::max()
+                         ? now + self->server_.opts_.idle_timeout
+                         : self->deadline_);
+    });
+  }
+
   void read() {
     parser_.emplace();
     parser_->body_limit(server_.opts_.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(server_.opts_.header_limit));
-    stream_.expires_after(server_.opts_.idle_timeout);
+    deadline_ = Clock::now() + server_.opts_.idle_timeout;
     http::async_read(
-        stream_, buffer_, *parser_,
+        socket_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+    if (closed_ || ec == http::error::end_of_stream ||
         ec == boost::asio::error::operation_aborted || ec == boost::asio::error::connection_reset ||
-        ec == boost::asio::error::eof) {
+        ec == boost::asio::error::bad_descriptor || ec == boost::asio::error::eof) {
       close();
       return;
     }
@@ -84,22 +117,20 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
       if (auto self = weak.lock(); self && !self->replied_) self->watch_for_hangup();
     };
     replied_ = false;
-    stream_.expires_never();  // handlers may wait (long polls); they bound themselves
+    deadline_ = Clock::time_point::max();  // handlers may wait (long polls); they bound themselves
     RequestContext ctx{req_, {}, {}, {}, gone_};
     auto self = shared_from_this();
     route_ = server_.router_.dispatch(ctx, [self](Response res) { self->reply(std::move(res)); });
   }
 
   void watch_for_hangup() {
-    stream_.socket().async_wait(tcp::socket::wait_read,
-                                [self = shared_from_this(), gone = gone_](beast::error_code ec) {
-                                  if (self->replied_ || gone->gone) return;
-                                  boost::system::error_code aec;
-                                  // Readable with nothing to read: the peer hung up.
-                                  if (ec || self->stream_.socket().available(aec) == 0) {
-                                    gone->fire();
-                                  }
-                                });
+    socket_.async_wait(tcp::socket::wait_read,
+                       [self = shared_from_this(), gone = gone_](beast::error_code ec) {
+                         if (self->replied_ || gone->gone) return;
+                         boost::system::error_code aec;
+                         // Readable with nothing to read: the peer hung up.
+                         if (ec || self->socket_.available(aec) == 0) gone->fire();
+                       });
   }
 
   void reply(Response res) {
@@ -119,10 +150,10 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     res.keep_alive(keep_alive_);
     res.prepare_payload();
     auto out = std::make_shared<std::string>(serialize(res));
-    stream_.expires_after(server_.opts_.idle_timeout);
-    boost::asio::async_write(stream_, boost::asio::buffer(*out),
+    deadline_ = Clock::now() + server_.opts_.idle_timeout;
+    boost::asio::async_write(socket_, boost::asio::buffer(*out),
                              [self = shared_from_this(), out](beast::error_code ec, std::size_t) {
-                               if (ec || !self->keep_alive_) {
+                               if (ec || self->closed_ || !self->keep_alive_) {
                                  self->close();
                                  return;
                                }
@@ -131,13 +162,19 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   }
 
   void close() {
+    if (closed_) return;
+    closed_ = true;
     if (gone_) gone_->fire();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    idle_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
   }
 
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
+  boost::asio::steady_timer idle_;
+  Clock::time_point deadline_;
+  bool closed_ = false;
   HttpServer& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;

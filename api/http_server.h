@@ -18,7 +18,8 @@ namespace raftlock::api {
 struct HttpServerOptions {
   std::size_t body_limit = 64 * 1024;  // API.md: bodies of exactly 65536 bytes are accepted
   std::size_t header_limit = 16 * 1024;
-  std::chrono::seconds idle_timeout{120};
+  // Reading a request, and writing its answer, must each end within this.
+  std::chrono::milliseconds idle_timeout{120000};
 };
 
 class HttpServer {
