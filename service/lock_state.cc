@@ -55,8 +55,7 @@ const LockRecord* LockState::find_lock(const std::string& key) const {
 }
 
 const SessionRecord* LockState::find_session(const std::string& id) const {
-  auto it = sessions_.find(id);
-  return it == sessions_.end() ? nullptr : &it->second;
+  return sessions_.find(id);
 }
 
 std::size_t LockState::waiter_count() const {
@@ -208,11 +207,11 @@ CommandResult LockState::acquire(Ctx& x) {
     return fail(x.index, x.c, "invalid_argument", "malformed acquire");
   }
   const auto limit = static_cast<std::uint32_t>(limit_arg);
-  auto sit = sessions_.find(sid);
-  if (sit == sessions_.end()) {
+  SessionRecord* sit = sessions_.find(sid);
+  if (sit == nullptr) {
     return fail(x.index, x.c, "session_not_found", "session " + sid + " not found");
   }
-  SessionRecord& s = sit->second;
+  SessionRecord& s = *sit;
   const std::string key = lock_key(kind, name);
   auto lit = locks_.find(key);
   if (lit != locks_.end()) {
@@ -291,8 +290,8 @@ CommandResult LockState::release(Ctx& x) {
   const LockKind kind = kind_arg(a);
   const std::string& name = a.name;
   const std::string& sid = a.session;
-  auto sit = sessions_.find(sid);
-  if (sit == sessions_.end()) {
+  SessionRecord* sit = sessions_.find(sid);
+  if (sit == nullptr) {
     return fail(x.index, x.c, "session_not_found", "session " + sid + " not found");
   }
   const std::string key = lock_key(kind, name);
@@ -303,8 +302,8 @@ CommandResult LockState::release(Ctx& x) {
     // Resign by a session that does not lead withdraws its candidacy.
     if (l != nullptr && l->waiter(sid) != nullptr) {
       remove_waiter(*l, key, sid, "cancelled");
-      sit->second.waiting.erase(key);
-      touch_session(sit->second, x.index);
+      sit->waiting.erase(key);
+      touch_session(*sit, x.index);
       grant_waiters(*l, key, x.index, x.now);
     }
     return ok_result(x.index, x.c, {{"resigned", false}});
@@ -317,8 +316,8 @@ CommandResult LockState::release(Ctx& x) {
                                    " is not the session's current grant of lock " + name);
   }
   std::erase_if(l->holders, [&](const Holder& o) { return o.session == sid; });
-  sit->second.held.erase(key);
-  touch_session(sit->second, x.index);
+  sit->held.erase(key);
+  touch_session(*sit, x.index);
   grant_waiters(*l, key, x.index, x.now);
   if (kind == LockKind::kElection) return ok_result(x.index, x.c, {{"resigned", true}});
   return ok_result(x.index, x.c, {{"released", true}});
@@ -331,8 +330,8 @@ CommandResult LockState::cancel_wait(Ctx& x) {
   const LockKind kind = kind_arg(a);
   const std::string& name = a.name;
   const std::string& sid = a.session;
-  auto sit = sessions_.find(sid);
-  if (sit == sessions_.end()) {
+  SessionRecord* sit = sessions_.find(sid);
+  if (sit == nullptr) {
     return fail(x.index, x.c, "session_not_found", "session " + sid + " not found");
   }
   const std::string key = lock_key(kind, name);
@@ -342,8 +341,8 @@ CommandResult LockState::cancel_wait(Ctx& x) {
     if (const Holder* h = l->holder(sid)) return granted(x, *l, *h);
     if (l->waiter(sid) != nullptr) {
       remove_waiter(*l, key, sid, a.reason == "gone" ? "cancelled" : "timeout");
-      sit->second.waiting.erase(key);
-      touch_session(sit->second, x.index);
+      sit->waiting.erase(key);
+      touch_session(*sit, x.index);
       grant_waiters(*l, key, x.index, x.now);  // a reader behind a cancelled writer
     }
   }
@@ -354,8 +353,8 @@ CommandResult LockState::proclaim(Ctx& x) {
   const Command& a = x.c;
   const std::string& name = a.name;
   const std::string& sid = a.session;
-  auto sit = sessions_.find(sid);
-  if (sit == sessions_.end()) {
+  SessionRecord* sit = sessions_.find(sid);
+  if (sit == nullptr) {
     return fail(x.index, x.c, "session_not_found", "session " + sid + " not found");
   }
   const std::string key = lock_key(LockKind::kElection, name);

@@ -31,7 +31,7 @@ CommandResult LockState::create_session(Ctx& x) {
   s.ttl_ms = x.c.ttl_ms.value_or(10000);
   s.lock_delay_ms = x.c.lock_delay_ms.value_or(0);
   s.create_index = x.index;
-  SessionRecord& stored = sessions_.emplace(id, std::move(s)).first->second;
+  SessionRecord& stored = *sessions_.emplace(id, std::move(s)).first;
   touch_session(stored, x.index);
   return ok_result(x.index, x.c, {{"session", id}, {"ttl_ms", stored.ttl_ms}});
 }
@@ -39,11 +39,11 @@ CommandResult LockState::create_session(Ctx& x) {
 json LockState::end_session(Ctx& x, const std::string& id, bool expired,
                             std::set<std::string>* defer_grants) {
   json released = json::array(), resigned = json::array();
-  auto sit = sessions_.find(id);
-  if (sit == sessions_.end()) return {{"released", released}, {"resigned", resigned}};
-  const std::set<std::string> held = sit->second.held;
-  const std::set<std::string> waiting = sit->second.waiting;
-  const std::int64_t delay = sit->second.lock_delay_ms;
+  const SessionRecord* sit = sessions_.find(id);
+  if (sit == nullptr) return {{"released", released}, {"resigned", resigned}};
+  const std::set<std::string> held = sit->held;
+  const std::set<std::string> waiting = sit->waiting;
+  const std::int64_t delay = sit->lock_delay_ms;
   for (const std::string& key : waiting) {
     LockRecord& l = locks_.at(key);
     remove_waiter(l, key, id, "session_ended");
@@ -57,7 +57,7 @@ json LockState::end_session(Ctx& x, const std::string& id, bool expired,
     }
   }
   effects_.changed.insert(session_key(id));
-  sessions_.erase(sit);
+  sessions_.erase(id);
   // Waiters are granted only once the ended session is gone from every lock.
   std::set<std::string> touched = held;
   touched.insert(waiting.begin(), waiting.end());

@@ -96,9 +96,8 @@ void LockState::clear() {
 void LockState::load_session(SessionRecord s) {
   s.held.clear();
   s.waiting.clear();
-  auto it = sessions_.find(s.id);
-  if (it != sessions_.end()) sessions_.erase(it);
   const std::string id = s.id;
+  sessions_.erase(id);
   sessions_.emplace(id, std::move(s));
 }
 
@@ -132,9 +131,9 @@ std::string LockState::check_invariants() const {
     std::size_t exclusive = 0;
     for (const Holder& h : l.holders) {
       if (h.mode == LockMode::kExclusive) ++exclusive;
-      auto s = sessions_.find(h.session);
-      if (s == sessions_.end()) return key + " held by ended session " + h.session;
-      if (s->second.held.count(key) == 0) return key + " holder index missing " + h.session;
+      const SessionRecord* s = sessions_.find(h.session);
+      if (s == nullptr) return key + " held by ended session " + h.session;
+      if (s->held.count(key) == 0) return key + " holder index missing " + h.session;
     }
     if (l.holders.size() > l.limit && exclusive > 0)
       return key + " has " + std::to_string(l.holders.size()) + " holders over limit " +
@@ -149,9 +148,9 @@ std::string LockState::check_invariants() const {
       if (!seen.insert(h.session).second) return key + " holds twice for " + h.session;
     for (const Waiter& w : l.waiters) {
       if (!seen.insert(w.session).second) return key + " holds and waits for " + w.session;
-      auto s = sessions_.find(w.session);
-      if (s == sessions_.end()) return key + " waited on by ended session " + w.session;
-      if (s->second.waiting.count(key) == 0) return key + " waiter index missing " + w.session;
+      const SessionRecord* s = sessions_.find(w.session);
+      if (s == nullptr) return key + " waited on by ended session " + w.session;
+      if (s->waiting.count(key) == 0) return key + " waiter index missing " + w.session;
     }
     if (l.active()) ++active;
     if (l.counted != l.active()) return key + " active count out of date";

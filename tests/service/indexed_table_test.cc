@@ -1,6 +1,6 @@
-// IndexedTable (service/indexed_table.h): a std::map whose lookups go
-// through a hash index; it must answer exactly as the map would, through any
-// sequence of insertions, erasures and clears.
+// IndexedTable (service/indexed_table.h): a hash table walked in id order;
+// it must answer exactly as a std::map would, through any sequence of
+// insertions, erasures, clears and walks.
 #include <doctest/doctest.h>
 
 #include <map>
@@ -28,26 +28,38 @@ TEST_CASE("indexed table: finds, counts and walks in id order") {
   CHECK(t.emplace("a", Rec{"a", 1}).second);
   CHECK(t.emplace("c", Rec{"c", 3}).second);
   // An existing id stays as it is.
-  auto [it, fresh] = t.emplace("b", Rec{"b", 20});
+  auto [rec, fresh] = t.emplace("b", Rec{"b", 20});
   CHECK_FALSE(fresh);
-  CHECK(it->second.value == 2);
+  CHECK(rec->value == 2);
   CHECK(t.size() == 3);
   CHECK(t.count("a") == 1);
   CHECK(t.count("d") == 0);
-  CHECK(t.find("d") == t.end());
-  CHECK(t.find(std::string("c"))->second.value == 3);
+  CHECK(t.find("d") == nullptr);
+  CHECK(t.find(std::string("c"))->value == 3);
   t.at("a").value = 10;
-  CHECK(t.find("a")->second.value == 10);
+  CHECK(t.find("a")->value == 10);
   std::string order;
   for (const auto& [id, r] : t)
     order += id;
   CHECK(order == "abc");
-  t.erase(t.find("b"));
+  // A record found before later insertions is still the same record.
+  Rec* c = t.find("c");
+  for (int i = 0; i < 1000; ++i)
+    t.emplace("x" + std::to_string(i), Rec{"x", i});
+  CHECK(c == t.find("c"));
+  CHECK(t.size() == 1003);
+  // The walk follows every change.
+  CHECK(t.erase(t.find("b")->id));
+  CHECK_FALSE(t.erase("b"));
   CHECK(t.count("b") == 0);
-  CHECK(t.size() == 2);
+  order.clear();
+  for (const auto& [id, r] : t)
+    if (id.size() == 1) order += id;
+  CHECK(order == "ac");
   t.clear();
   CHECK(t.empty());
-  CHECK(t.find("a") == t.end());
+  CHECK(t.find("a") == nullptr);
+  CHECK(t.begin() == t.end());
 }
 
 TEST_CASE("indexed table: cannot be copied; a moved table keeps its index") {
@@ -56,9 +68,11 @@ TEST_CASE("indexed table: cannot be copied; a moved table keeps its index") {
   IndexedTable<Rec> a;
   a.emplace("x", Rec{"x", 1});
   a.emplace("y", Rec{"y", 2});
+  const Rec* y = a.find("y");
   IndexedTable<Rec> b(std::move(a));
-  CHECK(b.find("x")->second.value == 1);
-  b.erase(b.find("x"));
+  CHECK(b.find("x")->value == 1);
+  CHECK(b.find("y") == y);
+  b.erase("x");
   CHECK(b.count("x") == 0);
   IndexedTable<Rec> c;
   c = std::move(b);
@@ -87,26 +101,30 @@ TEST_CASE("indexed table: random operations answer as std::map does") {
       case 4:
       case 5:
       case 6: {
-        auto a = t.find(id);
         auto b = ref.find(id);
-        REQUIRE((a == t.end()) == (b == ref.end()));
-        if (b != ref.end()) {
-          t.erase(a);
-          ref.erase(b);
-        }
+        REQUIRE((t.find(id) == nullptr) == (b == ref.end()));
+        CHECK(t.erase(id) == (b != ref.end()));
+        if (b != ref.end()) ref.erase(b);
         break;
       }
       case 7:
         if (rng() % 200 == 0) {
           t.clear();
           ref.clear();
+        } else if (rng() % 20 == 0) {  // walks between changes
+          std::vector<std::string> a, b;
+          for (const auto& [k, r] : t)
+            a.push_back(k);
+          for (const auto& [k, r] : ref)
+            b.push_back(k);
+          REQUIRE(a == b);
         }
         break;
       default: {
-        auto a = t.find(id);
+        const Rec* a = t.find(id);
         auto b = ref.find(id);
-        REQUIRE((a == t.end()) == (b == ref.end()));
-        if (b != ref.end()) CHECK(a->second.value == b->second.value);
+        REQUIRE((a == nullptr) == (b == ref.end()));
+        if (b != ref.end()) CHECK(a->value == b->second.value);
       }
     }
     REQUIRE(t.size() == ref.size());
