@@ -120,8 +120,9 @@ class LockState {
 
   // Applies one command of the entry at `index` (created in leader term
   // `term`). Unknown ops answer invalid_command and change nothing. With
-  // `answer` false (nobody on this node waits for the result) a grant's
-  // result has no body; the state and the effects are the same either way.
+  // `answer` false (nobody on this node waits for the result) a grant's or a
+  // new session's result has no body; the state and the effects are the same
+  // either way.
   CommandResult apply(raft::Index index, raft::Term term, const Command& c, bool answer = true);
   // Forgets tombstones that left the window; call once per applied batch.
   void prune(raft::Index applied);

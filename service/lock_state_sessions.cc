@@ -33,16 +33,23 @@ CommandResult LockState::create_session(Ctx& x) {
   s.create_index = x.index;
   SessionRecord& stored = *sessions_.emplace(id, std::move(s)).first;
   touch_session(stored, x.index);
-  return ok_result(x.index, x.c, {{"session", id}, {"ttl_ms", stored.ttl_ms}});
+  // Only the node whose client waits reads the body (like a grant's).
+  json body = json::object();
+  if (x.answer) {
+    body["session"] = id;
+    body["ttl_ms"] = stored.ttl_ms;
+  }
+  return ok_result(x.index, x.c, std::move(body));
 }
 
 json LockState::end_session(Ctx& x, const std::string& id, bool expired,
                             std::set<std::string>* defer_grants) {
   json released = json::array(), resigned = json::array();
-  const SessionRecord* sit = sessions_.find(id);
+  SessionRecord* sit = sessions_.find(id);
   if (sit == nullptr) return {{"released", released}, {"resigned", resigned}};
-  const std::set<std::string> held = sit->held;
-  const std::set<std::string> waiting = sit->waiting;
+  // The record is erased below: its indexes are moved out, not copied.
+  const std::set<std::string> held = std::move(sit->held);
+  const std::set<std::string> waiting = std::move(sit->waiting);
   const std::int64_t delay = sit->lock_delay_ms;
   for (const std::string& key : waiting) {
     LockRecord& l = locks_.at(key);
