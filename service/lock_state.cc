@@ -17,6 +17,7 @@ using lock_state_detail::fail;
 using lock_state_detail::kind_arg;
 using lock_state_detail::mode_arg;
 using lock_state_detail::ok_result;
+using lock_state_detail::one_field;
 
 const char* kind_name(LockKind k) {
   return k == LockKind::kElection ? "election" : "lock";
@@ -240,7 +241,7 @@ CommandResult LockState::acquire(Ctx& x) {
       w.deadline_ms = x.now + wait_ms;  // attach: same place, the new deadline
       if (kind == LockKind::kElection) w.value = a.value;
       effects_.changed.insert(key);  // the stored record must carry the new deadline
-      return ok_result(x.index, x.c, {{"queued", true}});
+      return ok_result(x.index, x.c, one_field("queued", true));
     }
   }
   if (s.held.size() + s.waiting.size() >= limits_.max_keys_per_session) {
@@ -282,7 +283,7 @@ CommandResult LockState::acquire(Ctx& x) {
   s.waiting.insert(key);
   touch_session(s, x.index);
   touch_lock(l, key, x.index);
-  return ok_result(x.index, x.c, {{"queued", true}});
+  return ok_result(x.index, x.c, one_field("queued", true));
 }
 
 CommandResult LockState::release(Ctx& x) {
@@ -306,7 +307,7 @@ CommandResult LockState::release(Ctx& x) {
       touch_session(*sit, x.index);
       grant_waiters(*l, key, x.index, x.now);
     }
-    return ok_result(x.index, x.c, {{"resigned", false}});
+    return ok_result(x.index, x.c, one_field("resigned", false));
   }
   const std::int64_t token = a.fencing_token.value_or(-1);
   if (h == nullptr || (token >= 0 && static_cast<Index>(token) != h->token)) {
@@ -319,8 +320,8 @@ CommandResult LockState::release(Ctx& x) {
   sit->held.erase(key);
   touch_session(*sit, x.index);
   grant_waiters(*l, key, x.index, x.now);
-  if (kind == LockKind::kElection) return ok_result(x.index, x.c, {{"resigned", true}});
-  return ok_result(x.index, x.c, {{"released", true}});
+  if (kind == LockKind::kElection) return ok_result(x.index, x.c, one_field("resigned", true));
+  return ok_result(x.index, x.c, one_field("released", true));
 }
 
 CommandResult LockState::cancel_wait(Ctx& x) {
@@ -391,7 +392,7 @@ CommandResult LockState::sweep(Ctx& x) {
       grant_waiters(l, key, x.index, x.now);
     }
   }
-  return ok_result(x.index, x.c, {{"cancelled", cancelled}});
+  return ok_result(x.index, x.c, one_field("cancelled", cancelled));
 }
 
 }  // namespace raftlock::service

@@ -25,6 +25,14 @@ inline CommandResult ok_result(Index index, const Command& c, json body) {
   return r;
 }
 
+// {key: value}, built without a brace-initialized temporary.
+template <typename T>
+json one_field(const char* key, T&& value) {
+  json b = json::object();
+  b[key] = std::forward<T>(value);
+  return b;
+}
+
 inline CommandResult fail(Index index, const Command& c, std::string code, std::string message,
                           json extra = json::object()) {
   CommandResult r;

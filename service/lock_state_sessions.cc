@@ -12,6 +12,7 @@ namespace raftlock::service {
 
 using lock_state_detail::fail;
 using lock_state_detail::ok_result;
+using lock_state_detail::one_field;
 using nlohmann::json;
 
 CommandResult LockState::create_session(Ctx& x) {
@@ -104,7 +105,7 @@ CommandResult LockState::expire_sessions(Ctx& x) {
   }
   for (const std::string& key : to_grant)
     grant_waiters(locks_.at(key), key, x.index, x.now);
-  return ok_result(x.index, x.c, {{"expired", expired}});
+  return ok_result(x.index, x.c, one_field("expired", std::move(expired)));
 }
 
 }  // namespace raftlock::service
