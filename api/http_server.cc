@@ -46,7 +46,7 @@ std::string serialize(const Response& res) {
 // A connection's idle limit: reading a request and writing its answer must
 // each end within opts.idle_timeout (a handler's own wait is not bounded
 // here; long polls bound themselves). The deadline is a time stamp moved on
-// every read and write; one timer per connection wakes at most once per
+// every read and write; one timer per connection wakes about once per
 // timeout and closes the socket if the deadline has passed, instead of a
 // timer armed and cancelled around every read and write.
 class HttpServer::Session : public std::enable_shared_from_this<Session> {

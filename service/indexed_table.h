@@ -8,12 +8,15 @@
 // Finding, inserting and erasing hash. A walk in id order sorts the ids
 // once after a change and keeps that order until the next one: walks are
 // rare (a listing, a leader's start, a consistency check) next to the
-// changes of every command.
+// changes of every command. A walk is invalidated by any change, and even a
+// const walk may rebuild the order: one thread at a time (LockState runs on
+// the node's io thread).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <functional>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -37,6 +40,12 @@ class IndexedTable {
   // Walks the records in id order; invalidated by any change of the table.
   class const_iterator {
    public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = IndexedTable::value_type;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const value_type*;
+    using reference = const value_type&;
+    const_iterator() = default;
     using Slot = typename std::vector<const value_type*>::const_iterator;
     explicit const_iterator(Slot s) : slot_(s) {}
     const value_type& operator*() const { return **slot_; }
@@ -44,6 +53,11 @@ class IndexedTable {
     const_iterator& operator++() {
       ++slot_;
       return *this;
+    }
+    const_iterator operator++(int) {
+      const_iterator old = *this;
+      ++slot_;
+      return old;
     }
     bool operator==(const const_iterator&) const = default;
 

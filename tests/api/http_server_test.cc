@@ -124,14 +124,15 @@ TEST_CASE("HTTP/1.1 keeps the connection; HTTP/1.0 gets a 1.0 status line and a 
 
 TEST_CASE("a connection that sends no request, or half of one, is closed after the idle limit") {
   Server server(300ms, 0ms);
+  // Before connecting: the server's deadline starts at its accept, later.
+  const auto start = std::chrono::steady_clock::now();
   Client silent(server.port());
   Client half(server.port());
   half.send("GET /ok HTTP/1.1\r\nHo");
-  const auto start = std::chrono::steady_clock::now();
   CHECK(silent.closed_by_server());
   CHECK(half.closed_by_server());
   const auto took = std::chrono::steady_clock::now() - start;
-  CHECK(took >= 250ms);
+  CHECK(took >= 290ms);
   CHECK(took < 3000ms);
 }
 
@@ -146,7 +147,7 @@ TEST_CASE("requests that keep coming keep the connection past the idle limit") {
     ++answered;
     std::this_thread::sleep_for(100ms);
   }
-  CHECK(answered >= 8);
+  CHECK(answered >= 6);  // ~11 on an idle machine; each one moved the deadline
   // And once they stop, the limit applies again.
   CHECK(c.closed_by_server());
 }

@@ -23,6 +23,20 @@ TEST_CASE("session.create stores the session and answers its id and ttl") {
   CHECK(h.st.find_session("a")->create_index == 1);
 }
 
+TEST_CASE("session.create nobody waits for: the same session, no body") {
+  Harness a, b;
+  json args = session_create("a", 0, "worker-7", 15000);
+  args["now"] = a.now;
+  const CommandResult answered = a.st.apply(1, 1, make_command(args), /*answer=*/true);
+  const CommandResult quiet = b.st.apply(1, 1, make_command(args), /*answer=*/false);
+  REQUIRE(quiet.ok);
+  CHECK(quiet.body == json::object());
+  CHECK(answered.body == json({{"session", "a"}, {"ttl_ms", 15000}}));
+  CHECK(quiet.req == answered.req);
+  CHECK(a.session_json("a") == b.session_json("a"));
+  CHECK(b.st.check_invariants().empty());
+}
+
 TEST_CASE("session.create: missing id, existing id, default ttl") {
   Harness h;
   h.err({{"op", "session.create"}}, "invalid_argument");
