@@ -49,7 +49,7 @@ json LockState::end_session(Ctx& x, const std::string& id, bool expired,
   SessionRecord* sit = sessions_.find(id);
   if (sit == nullptr) return {{"released", released}, {"resigned", resigned}};
   // The record is erased below: its indexes are moved out, not copied.
-  const std::set<std::string> held = std::move(sit->held);
+  std::set<std::string> held = std::move(sit->held);
   const std::set<std::string> waiting = std::move(sit->waiting);
   const std::int64_t delay = sit->lock_delay_ms;
   for (const std::string& key : waiting) {
@@ -67,7 +67,7 @@ json LockState::end_session(Ctx& x, const std::string& id, bool expired,
   effects_.changed.insert(session_key(id));
   sessions_.erase(id);
   // Waiters are granted only once the ended session is gone from every lock.
-  std::set<std::string> touched = held;
+  std::set<std::string> touched = std::move(held);  // its last use
   touched.insert(waiting.begin(), waiting.end());
   if (defer_grants != nullptr) {
     defer_grants->insert(touched.begin(), touched.end());
