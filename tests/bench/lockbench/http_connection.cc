@@ -1,9 +1,13 @@
 #include "http_connection.h"
 
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <cstring>
+
+#include "http_response.h"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -33,19 +37,53 @@ void HttpConnection::close() {
   beast::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
-  buffer_.clear();
+  in_len_ = 0;
   open_ = false;
+}
+
+void HttpConnection::prepare(http::verb method, std::string_view target, std::string_view body) {
+  const beast::string_view verb = http::to_string(method);
+  out_.clear();
+  out_.append(verb.data(), verb.size()).append(" ").append(target).append(" HTTP/1.1\r\nHost: ");
+  out_.append(endpoint_.text());
+  if (!body.empty() || method == http::verb::post || method == http::verb::put) {
+    out_.append("\r\nContent-Type: application/json\r\nContent-Length: ");
+    out_.append(std::to_string(body.size()));
+  }
+  out_.append("\r\n\r\n").append(body);
+}
+
+asio::awaitable<HttpResponse> HttpConnection::read_response() {
+  bool eof = false;
+  for (;;) {
+    ParsedResponse p = parse_response(std::string_view(in_.data(), in_len_), eof);
+    if (p.outcome == ParsedResponse::Outcome::kMalformed) {
+      throw boost::system::system_error(make_error_code(beast::http::error::bad_value), p.error);
+    }
+    if (p.outcome == ParsedResponse::Outcome::kComplete) {
+      // What follows the response (nothing, with one request at a time) moves
+      // to the front; the buffer keeps its size.
+      in_len_ -= p.consumed;
+      if (in_len_ > 0) std::memmove(in_.data(), in_.data() + p.consumed, in_len_);
+      if (p.status < 200) continue;  // an interim answer; the final one follows
+      co_return HttpResponse{
+          .status = p.status, .body = std::move(p.body), .keep_alive = p.keep_alive};
+    }
+    if (in_.size() - in_len_ < 4096) in_.resize(std::max<std::size_t>(16384, in_.size() * 2));
+    try {
+      in_len_ += co_await socket_.async_read_some(
+          asio::buffer(in_.data() + in_len_, in_.size() - in_len_), asio::use_awaitable);
+    } catch (const boost::system::system_error& e) {
+      if (e.code() != asio::error::eof) throw;
+      eof = true;
+    }
+  }
 }
 
 asio::awaitable<HttpResponse> HttpConnection::request(http::verb method, std::string_view target,
                                                       std::string body,
                                                       std::chrono::milliseconds timeout) {
-  http::request<http::string_body> req{method, beast::string_view(target.data(), target.size()),
-                                       11};
-  req.set(http::field::host, endpoint_.text());
-  req.set(http::field::content_type, "application/json");
-  req.body() = std::move(body);
-  req.prepare_payload();
+  prepare(method, target, body);
 
   struct Cleanup {  // cancels the timer; an exception leaves a closed connection behind
     HttpConnection* c;
@@ -64,27 +102,23 @@ asio::awaitable<HttpResponse> HttpConnection::request(http::verb method, std::st
     beast::error_code ignored;
     socket_.close(ignored);  // fails the pending operation
   });
+  HttpResponse res;
   try {
     if (!open_) {
-      buffer_.clear();
+      in_len_ = 0;
       socket_ = tcp::socket(socket_.get_executor());
       co_await socket_.async_connect(address_, asio::use_awaitable);
       socket_.set_option(tcp::no_delay(true));
       open_ = true;
       ++connects_;
     }
-    co_await http::async_write(socket_, req, asio::use_awaitable);
+    co_await asio::async_write(socket_, asio::buffer(out_), asio::use_awaitable);
+    res = co_await read_response();
   } catch (const boost::system::system_error& e) {
     fail(e, target);
   }
-  http::response<http::string_body> res;
-  try {
-    co_await http::async_read(socket_, buffer_, res, asio::use_awaitable);
-  } catch (const boost::system::system_error& e) {
-    fail(e, target);
-  }
-  cleanup.close = !res.keep_alive();
-  co_return HttpResponse{.status = res.result_int(), .body = std::move(res.body())};
+  cleanup.close = !res.keep_alive;
+  co_return res;
 }
 
 }  // namespace raftlock::bench

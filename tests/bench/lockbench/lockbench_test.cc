@@ -3,8 +3,10 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <string>
 #include <vector>
 
+#include "http_response.h"
 #include "options.h"
 #include "report.h"
 #include "stats.h"
@@ -92,4 +94,68 @@ TEST_CASE("report pieces") {
   CHECK(r["label"] == "x");
   CHECK(r["client"]["tool"] == "lockbench");
   CHECK(round_to(1.23456, 3) == doctest::Approx(1.235));
+}
+
+TEST_CASE("responses framed by Content-Length, in pieces") {
+  const std::string r =
+      "HTTP/1.1 200 OK\r\ncontent-LENGTH: 5\r\nContent-Type: application/json\r\n\r\n{\"a\":1}";
+  CHECK(parse_response(r.substr(0, 10), false).outcome == ParsedResponse::Outcome::kIncomplete);
+  CHECK(parse_response(r.substr(0, r.size() - 3), false).outcome ==
+        ParsedResponse::Outcome::kIncomplete);
+  const ParsedResponse p = parse_response(r + "HTTP/1.1 ...", false);
+  REQUIRE(p.outcome == ParsedResponse::Outcome::kComplete);
+  CHECK(p.status == 200);
+  CHECK(p.body == "{\"a\":");
+  CHECK(p.consumed == r.size() - 2);
+  CHECK(p.keep_alive);
+  // Short at the connection's end: an error, not a response.
+  CHECK(parse_response(r.substr(0, r.size() - 5), true).outcome ==
+        ParsedResponse::Outcome::kMalformed);
+}
+
+TEST_CASE("chunked responses, trailers, interim answers and connection close") {
+  const std::string chunked =
+      "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+      "3;ext=1\r\nabc\r\nA\r\n0123456789\r\n0\r\nX-Trailer: 1\r\n\r\n";
+  const ParsedResponse c = parse_response(chunked, false);
+  REQUIRE(c.outcome == ParsedResponse::Outcome::kComplete);
+  CHECK(c.status == 404);
+  CHECK(c.body == "abc0123456789");
+  CHECK(c.consumed == chunked.size());
+  CHECK(parse_response(chunked.substr(0, chunked.size() - 2), false).outcome ==
+        ParsedResponse::Outcome::kIncomplete);
+  CHECK(parse_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", false)
+            .outcome == ParsedResponse::Outcome::kMalformed);
+
+  const ParsedResponse interim = parse_response("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 2", false);
+  CHECK(interim.outcome == ParsedResponse::Outcome::kComplete);
+  CHECK(interim.status == 100);
+  CHECK(interim.consumed == 25);
+
+  const std::string closing = "HTTP/1.1 503 Busy\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+  CHECK_FALSE(parse_response(closing, false).keep_alive);
+  const std::string old = "HTTP/1.0 200 OK\r\n\r\nuntil the end";
+  CHECK(parse_response(old, false).outcome == ParsedResponse::Outcome::kIncomplete);
+  const ParsedResponse o = parse_response(old, true);
+  REQUIRE(o.outcome == ParsedResponse::Outcome::kComplete);
+  CHECK(o.body == "until the end");
+  CHECK_FALSE(o.keep_alive);
+  CHECK(parse_response("HTTP/1.0 204 No Content\r\nConnection: keep-alive\r\n\r\n", false)
+            .keep_alive);
+}
+
+TEST_CASE("malformed responses are errors") {
+  using O = ParsedResponse::Outcome;
+  CHECK(parse_response("SMTP ready\r\n\r\n", false).outcome == O::kMalformed);
+  CHECK(parse_response("HTTP/1.1 2x0 OK\r\n\r\n", false).outcome == O::kMalformed);
+  CHECK(parse_response("HTTP/1.1 200 OK\r\nno colon\r\n\r\n", false).outcome == O::kMalformed);
+  CHECK(parse_response("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", false).outcome ==
+        O::kMalformed);
+  CHECK(parse_response("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", false)
+            .outcome == O::kMalformed);
+  CHECK(parse_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", false).outcome ==
+        O::kMalformed);
+  CHECK(parse_response("", true).outcome == O::kMalformed);
+  CHECK(parse_response(std::string(kMaxResponseHeaderBytes + 1, 'x'), false).outcome ==
+        O::kMalformed);
 }

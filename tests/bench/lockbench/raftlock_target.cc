@@ -15,6 +15,21 @@ namespace {
 
 constexpr std::chrono::milliseconds kCallTimeout{10000};
 
+// The grant's fencing token, read straight from the body the server writes
+// ({"...","fencing_token":N,...}); anything else is parsed as JSON.
+std::uint64_t fencing_token_of(const HttpResponse& r, std::string_view what) {
+  constexpr std::string_view key = "\"fencing_token\":";
+  const std::size_t at = r.body.find(key);
+  if (at != std::string::npos) {
+    std::uint64_t v = 0;
+    std::size_t i = at + key.size(), digits = 0;
+    for (; i < r.body.size() && r.body[i] >= '0' && r.body[i] <= '9' && digits < 19; ++i, ++digits)
+      v = v * 10 + static_cast<std::uint64_t>(r.body[i] - '0');
+    if (digits > 0 && i < r.body.size() && (r.body[i] == ',' || r.body[i] == '}')) return v;
+  }
+  return parse_body(r, what).at("fencing_token").get<std::uint64_t>();
+}
+
 std::string error_code_of(const json& d) {
   if (!d.is_object() || !d.contains("error") || !d["error"].is_object()) return "";
   return d["error"].value("code", "");
@@ -31,6 +46,7 @@ class RaftlockClient final : public LockClient {
         co_await conn_->request(http::verb::post, "/v1/sessions", req.dump(), kCallTimeout);
     if (r.status != 201 && r.status != 200) throw http_error("/v1/sessions", r);
     session_ = parse_body(r, "/v1/sessions").at("session").get<std::string>();
+    release_prefix_ = "{\"session\":" + json(session_).dump();  // + token + "}" per release
     target_.live_.insert(session_);
   }
 
@@ -47,9 +63,7 @@ class RaftlockClient final : public LockClient {
       HttpResponse r =
           co_await conn_->request(http::verb::post, it->second, acquire_body_, timeout);
       if (r.status == 200) {
-        json d = parse_body(r, it->second);
-        co_return LockHandle{.name = lock,
-                             .fencing_token = d.at("fencing_token").get<std::uint64_t>()};
+        co_return LockHandle{.name = lock, .fencing_token = fencing_token_of(r, it->second)};
       }
       // The wait ended before a grant (long contention): queue again.
       if (r.status == 409 && opts_.wait_ms > 0 &&
@@ -63,9 +77,10 @@ class RaftlockClient final : public LockClient {
 
   asio::awaitable<void> release(const LockHandle& h) override {
     const std::string path = "/v1/locks/" + h.name + "/release";
-    json req = {{"session", session_}};
-    if (h.fencing_token) req["fencing_token"] = *h.fencing_token;
-    HttpResponse r = co_await conn_->request(http::verb::post, path, req.dump(), kCallTimeout);
+    std::string req = release_prefix_;
+    if (h.fencing_token) req += ",\"fencing_token\":" + std::to_string(*h.fencing_token);
+    req += "}";
+    HttpResponse r = co_await conn_->request(http::verb::post, path, std::move(req), kCallTimeout);
     if (r.status != 200) throw http_error(path, r);
   }
 
@@ -84,6 +99,7 @@ class RaftlockClient final : public LockClient {
   const Options& opts_;
   std::string session_;
   std::string acquire_body_;
+  std::string release_prefix_;
   std::unordered_map<std::string, std::string> paths_;
 };
 
