@@ -10,6 +10,8 @@
 namespace raftlock::raft {
 
 namespace {
+constexpr int kProcessTrips = 3;  // schedule_process
+
 Config with_applied(Config cfg, Index applied) {
   cfg.applied = applied;
   return cfg;
@@ -74,20 +76,31 @@ void Node::schedule_tick() {
 }
 
 void Node::schedule_process() {
-  // Requests that arrive together are handled by one Ready: one fsync for all
-  // of them (group commit). The second hop lets the reactor poll once more
-  // first, so what has already reached the sockets (other clients' requests,
-  // acknowledgements) joins this Ready instead of waiting behind its fsync
-  // (measured: more contended hand-offs per second, no slower single writes).
+  // Requests that arrive together are handled by one Ready: one write and one
+  // fsync for all of them (group commit). process() runs three trips through
+  // the io_context's queue after the first input: the queue runs in order and
+  // the reactor's poll appends what it finds behind what is queued, so the
+  // first trip lets the reactor poll, the second lets the handlers of what it
+  // found run (other clients' requests, acknowledgements: their inputs join
+  // this Ready instead of waiting behind its fsync) and the third lets it poll
+  // once more. Measured in paired runs (docs/bench.md): two trips instead of
+  // one, +10% contended hand-offs; three instead of two, +10% more and +4%
+  // uncontended cycles, single writes no slower; going on while inputs keep
+  // arriving (up to eight trips) gained nothing over three.
   if (process_scheduled_) return;
   process_scheduled_ = true;
-  boost::asio::post(io_, [this, alive = alive_] {
+  process_after(kProcessTrips);
+}
+
+void Node::process_after(int trips) {
+  boost::asio::post(io_, [this, alive = alive_, trips] {
     if (!*alive) return;
-    boost::asio::post(io_, [this, alive] {
-      if (!*alive) return;
-      process_scheduled_ = false;
-      process();
-    });
+    if (trips > 1) {
+      process_after(trips - 1);
+      return;
+    }
+    process_scheduled_ = false;
+    process();
   });
 }
 

@@ -92,6 +92,8 @@ class Node {
  private:
   void schedule_tick();
   void schedule_process();
+  // Runs process() after `trips` more passes through the io_context's queue.
+  void process_after(int trips);
   void process();
   // One Ready whose write is durable before the function returns.
   void process_durable(Ready& rd, StorageWrite& w, std::size_t early);
