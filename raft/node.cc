@@ -77,16 +77,16 @@ void Node::schedule_tick() {
 
 void Node::schedule_process() {
   // Requests that arrive together are handled by one Ready: one write and one
-  // fsync for all of them (group commit). process() runs three trips through
-  // the io_context's queue after the first input: the queue runs in order and
-  // the reactor's poll appends what it finds behind what is queued, so the
-  // first trip lets the reactor poll, the second lets the handlers of what it
-  // found run (other clients' requests, acknowledgements: their inputs join
-  // this Ready instead of waiting behind its fsync) and the third lets it poll
-  // once more. Measured in paired runs (docs/bench.md): two trips instead of
-  // one, +10% contended hand-offs; three instead of two, +10% more and +4%
-  // uncontended cycles, single writes no slower; going on while inputs keep
-  // arriving (up to eight trips) gained nothing over three.
+  // fsync for all of them (group commit). process() is posted behind the
+  // io_context's queue, which runs in order; the reactor's poll is an entry of
+  // that queue and appends what it finds behind it. So a process() posted once
+  // runs before the handlers of the next poll, posted twice it runs after the
+  // handlers of one poll, three times after those of two: each trip lets one
+  // more poll's requests and acknowledgements join this Ready instead of
+  // waiting behind its fsync. Three is measured, not derived (paired runs,
+  // docs/bench.md): two trips against one, +10% contended hand-offs; three
+  // against two, +10% more (uncontended +4%, within noise; single writes no
+  // slower); going on while inputs keep arriving, up to eight, gained nothing.
   if (process_scheduled_) return;
   process_scheduled_ = true;
   process_after(kProcessTrips);

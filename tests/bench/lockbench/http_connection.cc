@@ -6,6 +6,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <cstring>
+#include <stdexcept>
 
 #include "http_response.h"
 
@@ -31,7 +32,11 @@ void HttpConnection::fail(const boost::system::system_error& e, std::string_view
 }
 
 HttpConnection::HttpConnection(asio::any_io_executor ex, const Endpoint& endpoint)
-    : endpoint_(endpoint), address_(resolve_loopback(endpoint)), socket_(ex), timer_(ex) {}
+    : endpoint_(endpoint),
+      host_(endpoint.text()),
+      address_(resolve_loopback(endpoint)),
+      socket_(ex),
+      timer_(ex) {}
 
 void HttpConnection::close() {
   beast::error_code ignored;
@@ -45,7 +50,7 @@ void HttpConnection::prepare(http::verb method, std::string_view target, std::st
   const beast::string_view verb = http::to_string(method);
   out_.clear();
   out_.append(verb.data(), verb.size()).append(" ").append(target).append(" HTTP/1.1\r\nHost: ");
-  out_.append(endpoint_.text());
+  out_.append(host_);
   if (!body.empty() || method == http::verb::post || method == http::verb::put) {
     out_.append("\r\nContent-Type: application/json\r\nContent-Length: ");
     out_.append(std::to_string(body.size()));
@@ -53,21 +58,27 @@ void HttpConnection::prepare(http::verb method, std::string_view target, std::st
   out_.append("\r\n\r\n").append(body);
 }
 
-asio::awaitable<HttpResponse> HttpConnection::read_response() {
+asio::awaitable<HttpResponse> HttpConnection::read_response(std::string_view target) {
   bool eof = false;
   for (;;) {
     ParsedResponse p = parse_response(std::string_view(in_.data(), in_len_), eof);
     if (p.outcome == ParsedResponse::Outcome::kMalformed) {
-      throw boost::system::system_error(make_error_code(beast::http::error::bad_value), p.error);
+      // Not a transport error: its reason is the message (the connection is
+      // closed by the caller's cleanup).
+      throw std::runtime_error(endpoint_.text() + std::string(target) + ": " + p.error);
     }
     if (p.outcome == ParsedResponse::Outcome::kComplete) {
-      // What follows the response (nothing, with one request at a time) moves
-      // to the front; the buffer keeps its size.
       in_len_ -= p.consumed;
-      if (in_len_ > 0) std::memmove(in_.data(), in_.data() + p.consumed, in_len_);
-      if (p.status < 200) continue;  // an interim answer; the final one follows
+      if (p.status < 200) {  // an interim answer; the final one follows
+        if (in_len_ > 0) std::memmove(in_.data(), in_.data() + p.consumed, in_len_);
+        continue;
+      }
+      // With one request at a time nothing may follow the answer: bytes that
+      // do would be taken for the next request's answer, so the connection
+      // is closed after this one instead.
+      const bool keep_alive = p.keep_alive && in_len_ == 0;
       co_return HttpResponse{
-          .status = p.status, .body = std::move(p.body), .keep_alive = p.keep_alive};
+          .status = p.status, .body = std::move(p.body), .keep_alive = keep_alive};
     }
     if (in_.size() - in_len_ < 4096) in_.resize(std::max<std::size_t>(16384, in_.size() * 2));
     try {
@@ -113,7 +124,7 @@ asio::awaitable<HttpResponse> HttpConnection::request(http::verb method, std::st
       ++connects_;
     }
     co_await asio::async_write(socket_, asio::buffer(out_), asio::use_awaitable);
-    res = co_await read_response();
+    res = co_await read_response(target);
   } catch (const boost::system::system_error& e) {
     fail(e, target);
   }

@@ -4,8 +4,9 @@
 //
 // The request is written as one prepared buffer and the answer parsed by
 // http_response.h from one reused read buffer: no per-request header maps or
-// composed read/write operations (Beast's took most of the client's own CPU,
-// and the client shares two cores with the servers it measures).
+// composed read/write operations: Beast's, with a JSON tree per message, were
+// nearly half of the client's own CPU, and the client shares two cores with
+// the servers it measures (docs/bench.md).
 #pragma once
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange
@@ -36,8 +37,9 @@ class HttpConnection {
 
   // Sends one request and reads its answer, (re)connecting first if the
   // connection is closed. Throws boost::system::system_error on transport
-  // errors and on timeout; the connection is closed then and the next request
-  // reconnects. A response without keep-alive closes the connection too.
+  // errors and on timeout, std::runtime_error on an answer that is not HTTP/1.x;
+  // the connection is closed then and the next request reconnects. A response
+  // without keep-alive closes the connection too.
   boost::asio::awaitable<HttpResponse> request(boost::beast::http::verb method,
                                                std::string_view target, std::string body,
                                                std::chrono::milliseconds timeout);
@@ -51,10 +53,12 @@ class HttpConnection {
   // timeout if the request's timer fired).
   [[noreturn]] void fail(const boost::system::system_error& e, std::string_view target) const;
   void prepare(boost::beast::http::verb method, std::string_view target, std::string_view body);
-  // Reads until one final (non-1xx) response is complete.
-  boost::asio::awaitable<HttpResponse> read_response();
+  // Reads until one final (non-1xx) response is complete; a malformed one
+  // throws std::runtime_error naming the endpoint, target and reason.
+  boost::asio::awaitable<HttpResponse> read_response(std::string_view target);
 
   Endpoint endpoint_;
+  std::string host_;  // the Host header's value
   boost::asio::ip::tcp::endpoint address_;
   // A plain socket and one timer per request (not Beast's tcp_stream, which
   // re-arms a timer for every read and write: measurable client CPU here).

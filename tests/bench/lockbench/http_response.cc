@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 namespace raftlock::bench {
 namespace {
@@ -71,24 +72,25 @@ ParsedResponse malformed(std::string why) {
 }
 
 // Decodes the chunked body starting at `data[at]` into r.body.
-ParsedResponse& read_chunked(std::string_view data, std::size_t at, bool eof, ParsedResponse& r) {
+ParsedResponse read_chunked(std::string_view data, std::size_t at, bool eof, ParsedResponse r) {
   for (;;) {
     const std::size_t eol = data.find(kCrlf, at);
     if (eol == std::string_view::npos) {
-      if (eof) r = malformed("connection closed inside a chunked body");
+      if (eof) return malformed("connection closed inside a chunked body");
       return r;
     }
     std::string_view size_line = data.substr(at, eol - at);
     size_line = trim(size_line.substr(0, size_line.find(';')));  // chunk extensions
     const std::optional<std::uint64_t> size = parse_digits(size_line, 16);
-    if (!size) return r = malformed("bad chunk size");
+    if (!size) return malformed("bad chunk size");
+    if (*size > kMaxResponseBodyBytes - r.body.size()) return malformed("response body too large");
     at = eol + 2;
     if (*size == 0) {
       // Trailer fields, then an empty line.
       for (;;) {
         const std::size_t end = data.find(kCrlf, at);
         if (end == std::string_view::npos) {
-          if (eof) r = malformed("connection closed inside chunked trailers");
+          if (eof) return malformed("connection closed inside chunked trailers");
           return r;
         }
         const bool empty = end == at;
@@ -100,10 +102,10 @@ ParsedResponse& read_chunked(std::string_view data, std::size_t at, bool eof, Pa
       return r;
     }
     if (data.size() - at < *size + 2) {
-      if (eof) r = malformed("connection closed inside a chunk");
+      if (eof) return malformed("connection closed inside a chunk");
       return r;
     }
-    if (data.substr(at + *size, 2) != kCrlf) return r = malformed("chunk not followed by CRLF");
+    if (data.substr(at + *size, 2) != kCrlf) return malformed("chunk not followed by CRLF");
     r.body.append(data.substr(at, *size));
     at += *size + 2;
   }
@@ -139,6 +141,7 @@ ParsedResponse parse_response(std::string_view data, bool eof) {
 
   std::optional<std::uint64_t> length;
   bool chunked = false;
+  bool says_close = false, says_keep_alive = false;
   while (!head.empty()) {
     const std::size_t eol = head.find(kCrlf);
     const std::string_view line = head.substr(0, eol);
@@ -146,6 +149,7 @@ ParsedResponse parse_response(std::string_view data, bool eof) {
     const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0) return malformed("bad header line");
     const std::string_view name = line.substr(0, colon);
+    if (name.find_first_of(" \t") != std::string_view::npos) return malformed("bad header name");
     const std::string_view value = trim(line.substr(colon + 1));
     if (iequals(name, "content-length")) {
       const std::optional<std::uint64_t> n = parse_digits(value, 10);
@@ -155,18 +159,27 @@ ParsedResponse parse_response(std::string_view data, bool eof) {
       chunked = last_token_is_chunked(value);
       if (!chunked) return malformed("unsupported Transfer-Encoding");
     } else if (iequals(name, "connection")) {
-      if (has_token(value, "close")) r.keep_alive = false;
-      if (has_token(value, "keep-alive")) r.keep_alive = true;
+      says_close = says_close || has_token(value, "close");
+      says_keep_alive = says_keep_alive || has_token(value, "keep-alive");
     }
   }
+  if (says_keep_alive) r.keep_alive = true;
+  if (says_close) r.keep_alive = false;  // close wins
 
   const std::size_t body_at = head_end + 4;
+  if (r.status == 101) return malformed("unexpected 101 Switching Protocols");
   if (r.status < 200 || r.status == 204 || r.status == 304) {
     r.outcome = Outcome::kComplete;
     r.consumed = body_at;
     return r;
   }
-  if (chunked) return read_chunked(data, body_at, eof, r);  // chunked wins over a length
+  if (chunked) {
+    // Chunked wins over a length; such a message leaves the connection
+    // unusable for the next one (RFC 9112 6.3).
+    if (length) r.keep_alive = false;
+    return read_chunked(data, body_at, eof, std::move(r));
+  }
+  if (length && *length > kMaxResponseBodyBytes) return malformed("response body too large");
   if (length) {
     if (data.size() - body_at < *length) {
       if (eof) return malformed("connection closed inside the body");
@@ -179,6 +192,7 @@ ParsedResponse parse_response(std::string_view data, bool eof) {
   }
   // Neither: the body runs to the end of the connection.
   r.keep_alive = false;
+  if (data.size() - body_at > kMaxResponseBodyBytes) return malformed("response body too large");
   if (!eof) return r;
   r.body.assign(data.substr(body_at));
   r.outcome = Outcome::kComplete;

@@ -26,13 +26,17 @@ struct ParsedResponse {
   std::string error;
 };
 
-// Headers beyond this are malformed (a runaway or hostile peer).
+// Headers or bodies beyond these are malformed (a runaway or hostile peer).
 inline constexpr std::size_t kMaxResponseHeaderBytes = 64 * 1024;
+inline constexpr std::size_t kMaxResponseBodyBytes = 8 * 1024 * 1024;
 
 // Parses the response at the start of `data`. `eof`: the peer has closed its
 // side, so a body framed by the connection's end is complete and anything
 // else still short is malformed. A 1xx answer is complete on its own (the
-// caller reads the final one after it); 204, 304 and 1xx have no body.
+// caller reads the final one after it); 204, 304 and 1xx have no body; 101
+// (a protocol switch lockbench never asks for) is malformed. Each call parses
+// from the start: fine for the small answers of a lock service (a large
+// chunked body would be parsed again for every read).
 ParsedResponse parse_response(std::string_view data, bool eof);
 
 }  // namespace raftlock::bench

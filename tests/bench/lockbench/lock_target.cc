@@ -40,6 +40,23 @@ nlohmann::json parse_body(const HttpResponse& res, std::string_view what) {
   }
 }
 
+std::uint64_t fencing_token_of(const HttpResponse& r, std::string_view what) {
+  // The first key of a top-level object: nothing nested can be mistaken for it.
+  constexpr std::string_view key = "{\"fencing_token\":";
+  if (std::string_view(r.body).substr(0, key.size()) == key) {
+    std::uint64_t v = 0;
+    std::size_t i = key.size(), digits = 0;
+    for (; i < r.body.size() && r.body[i] >= '0' && r.body[i] <= '9' && digits < 19; ++i, ++digits)
+      v = v * 10 + static_cast<std::uint64_t>(r.body[i] - '0');
+    if (digits > 0 && i < r.body.size() && (r.body[i] == ',' || r.body[i] == '}')) return v;
+  }
+  const nlohmann::json d = parse_body(r, what);
+  const auto it = d.is_object() ? d.find("fencing_token") : d.end();
+  if (it == d.end() || !it->is_number_unsigned())
+    throw http_error(std::string(what) + " (no fencing_token)", r);
+  return it->get<std::uint64_t>();
+}
+
 TargetError http_error(std::string_view what, const HttpResponse& res) {
   return TargetError(std::string(what) + " -> HTTP " + std::to_string(res.status) + ": " +
                      res.body.substr(0, 300));

@@ -104,6 +104,12 @@ boost::asio::awaitable<void> run_keepalives(LockTarget& target, const bool* stop
 // Parses a JSON response body; TargetError (naming `what`) if it is not JSON.
 nlohmann::json parse_body(const HttpResponse& res, std::string_view what);
 
+// A raftlock grant's fencing token, read straight from the body the server
+// writes when it is the first key ({"fencing_token":N,...}: keys come
+// sorted); a body of any other shape is parsed as JSON (TargetError if it has
+// no unsigned fencing_token).
+std::uint64_t fencing_token_of(const HttpResponse& res, std::string_view what);
+
 // "what -> HTTP 409: <body, at most 300 bytes>"
 TargetError http_error(std::string_view what, const HttpResponse& res);
 

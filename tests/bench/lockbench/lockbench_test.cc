@@ -1,5 +1,6 @@
-// Smoke tests of lockbench's argument parsing and report arithmetic. Nothing
-// here touches the network or depends on timing.
+// Tests of lockbench's argument parsing, report arithmetic and HTTP response
+// parsing. Nothing here touches the network or depends on timing
+// (http_connection_test.cc talks to a server of its own on 127.0.0.1).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
@@ -117,11 +118,12 @@ TEST_CASE("chunked responses, trailers, interim answers and connection close") {
   const std::string chunked =
       "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
       "3;ext=1\r\nabc\r\nA\r\n0123456789\r\n0\r\nX-Trailer: 1\r\n\r\n";
-  const ParsedResponse c = parse_response(chunked, false);
+  const ParsedResponse c = parse_response(chunked + "HTTP/1.1 200", false);
   REQUIRE(c.outcome == ParsedResponse::Outcome::kComplete);
   CHECK(c.status == 404);
   CHECK(c.body == "abc0123456789");
   CHECK(c.consumed == chunked.size());
+  CHECK(c.keep_alive);
   CHECK(parse_response(chunked.substr(0, chunked.size() - 2), false).outcome ==
         ParsedResponse::Outcome::kIncomplete);
   CHECK(parse_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", false)
@@ -134,6 +136,17 @@ TEST_CASE("chunked responses, trailers, interim answers and connection close") {
 
   const std::string closing = "HTTP/1.1 503 Busy\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
   CHECK_FALSE(parse_response(closing, false).keep_alive);
+  CHECK_FALSE(parse_response("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nConnection: close\r\n"
+                             "Content-Length: 0\r\n\r\n",
+                             false)
+                  .keep_alive);  // close wins
+  const ParsedResponse both = parse_response(
+      "HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n1\r\nz\r\n0\r\n\r\n",
+      false);
+  CHECK(both.outcome == ParsedResponse::Outcome::kComplete);
+  CHECK(both.body == "z");       // chunked wins over the length...
+  CHECK_FALSE(both.keep_alive);  // ...and the connection is not used again
   const std::string old = "HTTP/1.0 200 OK\r\n\r\nuntil the end";
   CHECK(parse_response(old, false).outcome == ParsedResponse::Outcome::kIncomplete);
   const ParsedResponse o = parse_response(old, true);
@@ -156,6 +169,19 @@ TEST_CASE("malformed responses are errors") {
   CHECK(parse_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", false).outcome ==
         O::kMalformed);
   CHECK(parse_response("", true).outcome == O::kMalformed);
+  CHECK(parse_response("HTTP/1.1 200 OK\r\nContent-Length : 1\r\n\r\nx", false).outcome ==
+        O::kMalformed);
+  CHECK(parse_response("HTTP/1.1 101 Switching Protocols\r\n\r\n", false).outcome == O::kMalformed);
+  CHECK(parse_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       "10000000000000000\r\n",
+                       false)
+            .outcome == O::kMalformed);  // a chunk size of 17 hex digits
+  CHECK(parse_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n900000\r\n", false)
+            .outcome == O::kMalformed);  // 9 MiB: over the body limit
+  CHECK(parse_response("HTTP/1.1 200 OK\r\nContent-Length: 8388609\r\n\r\n", false).outcome ==
+        O::kMalformed);
+  CHECK(parse_response("HTTP/1.1 200 OK\r\nContent-Length: 8388608\r\n\r\n", false).outcome ==
+        O::kIncomplete);  // at the limit: waits for it
   CHECK(parse_response(std::string(kMaxResponseHeaderBytes + 1, 'x'), false).outcome ==
         O::kMalformed);
 }

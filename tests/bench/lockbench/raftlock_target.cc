@@ -15,21 +15,6 @@ namespace {
 
 constexpr std::chrono::milliseconds kCallTimeout{10000};
 
-// The grant's fencing token, read straight from the body the server writes
-// ({"...","fencing_token":N,...}); anything else is parsed as JSON.
-std::uint64_t fencing_token_of(const HttpResponse& r, std::string_view what) {
-  constexpr std::string_view key = "\"fencing_token\":";
-  const std::size_t at = r.body.find(key);
-  if (at != std::string::npos) {
-    std::uint64_t v = 0;
-    std::size_t i = at + key.size(), digits = 0;
-    for (; i < r.body.size() && r.body[i] >= '0' && r.body[i] <= '9' && digits < 19; ++i, ++digits)
-      v = v * 10 + static_cast<std::uint64_t>(r.body[i] - '0');
-    if (digits > 0 && i < r.body.size() && (r.body[i] == ',' || r.body[i] == '}')) return v;
-  }
-  return parse_body(r, what).at("fencing_token").get<std::uint64_t>();
-}
-
 std::string error_code_of(const json& d) {
   if (!d.is_object() || !d.contains("error") || !d["error"].is_object()) return "";
   return d["error"].value("code", "");
