@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Paired A/B comparison of two raftlockd builds or settings on one machine.
+#
+# Starts two 3-node clusters at once (A on HTTP ports BASE+1..3, B on
+# BASE+201..203; peers 100 above each), then runs the same lockbench scenario
+# on A and on B in alternating short runs and prints, per figure, the median
+# of the per-pair ratios B/A. Runs this short and this close together see the
+# same machine: on a noisy VM that is what resolves a 5-10% change, where
+# consecutive long runs of one build differ by far more (docs/bench.md).
+#
+#   scripts/bench-pair.sh --a build/service/raftlockd --b /tmp/raftlockd.new \
+#       [--a-flags "--sync-threads 1"] [--b-flags ...] [--a-env "VAR=1"] [--b-env ...] \
+#       [--scenario contended:16|uncontended:64|single] [--on all|leader|follower] \
+#       [--pairs 8] [--duration 3] [--lockbench build/tests/bench/lockbench]
+#
+# Clusters live in a temporary directory and are stopped by pid on exit.
+set -euo pipefail
+
+A=""; B=""; AFLAGS=""; BFLAGS=""; AENV="RAFTLOCK_PAIR=A"; BENV="RAFTLOCK_PAIR=B"
+SC="contended:16"; ON="all"; PAIRS=8; DUR=3
+LB="$(cd "$(dirname "$0")/.." && pwd)/build/tests/bench/lockbench"
+BASE=${BENCH_PAIR_PORT:-19500}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --a) A="$2"; shift 2 ;;
+    --b) B="$2"; shift 2 ;;
+    --a-flags) AFLAGS="$2"; shift 2 ;;
+    --b-flags) BFLAGS="$2"; shift 2 ;;
+    --a-env) AENV="$2"; shift 2 ;;
+    --b-env) BENV="$2"; shift 2 ;;
+    --scenario) SC="$2"; shift 2 ;;
+    --on) ON="$2"; shift 2 ;;
+    --pairs) PAIRS="$2"; shift 2 ;;
+    --duration) DUR="$2"; shift 2 ;;
+    --lockbench) LB="$2"; shift 2 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "bench-pair.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+[ -x "$A" ] && [ -x "$B" ] || { echo "bench-pair.sh: --a and --b must name raftlockd binaries" >&2; exit 2; }
+[ -x "$LB" ] || { echo "bench-pair.sh: no lockbench at $LB (--lockbench)" >&2; exit 2; }
+case "$ON" in all|leader|follower) ;; *) echo "bench-pair.sh: --on all|leader|follower" >&2; exit 2 ;; esac
+
+DIR=$(mktemp -d /tmp/raftlock-pair.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$DIR"; }
+trap cleanup EXIT
+
+start() {  # tag binary flags env http_base
+  local tag=$1 bin=$2 flags=$3 envs=$4 http=$5 peer=$(($5 + 100))
+  local ic="1=127.0.0.1:$((peer + 1)),2=127.0.0.1:$((peer + 2)),3=127.0.0.1:$((peer + 3))"
+  for i in 1 2 3; do
+    # shellcheck disable=SC2086  # flags and envs are word lists
+    env $envs "$bin" --id $i --data-dir "$DIR/$tag$i" --listen-http 127.0.0.1:$((http + i)) \
+      --listen-peer 127.0.0.1:$((peer + i)) --initial-cluster "$ic" --log-level warn $flags \
+      >"$DIR/$tag$i.log" 2>&1 &
+    PIDS+=($!)
+  done
+}
+
+endpoints() {  # http_base -> the endpoints --on asks for
+  local http=$1 leader=""
+  for _ in $(seq 50); do
+    leader=$(curl -s "127.0.0.1:$((http + 1))/v1/cluster/leader" | grep -o '"id":[0-9]*' | head -1 | cut -d: -f2 || true)
+    [ -n "$leader" ] && break
+    sleep 0.2
+  done
+  [ -n "$leader" ] || { echo "bench-pair.sh: no leader on $((http + 1))" >&2; exit 1; }
+  case "$ON" in
+    leader) echo "127.0.0.1:$((http + leader))" ;;
+    follower) echo "127.0.0.1:$((http + leader % 3 + 1))" ;;
+    all) echo "127.0.0.1:$((http + 1)),127.0.0.1:$((http + 2)),127.0.0.1:$((http + 3))" ;;
+  esac
+}
+
+start A "$A" "$AFLAGS" "$AENV" "$BASE"
+start B "$B" "$BFLAGS" "$BENV" $((BASE + 200))
+EA=$(endpoints "$BASE")
+EB=$(endpoints $((BASE + 200)))
+NAME=${SC%%:*}
+CLIENTS=1
+[ "$NAME" != single ] && CLIENTS=${SC##*:}
+
+for r in $(seq "$PAIRS"); do
+  for v in A B; do
+    E=$EA; [ $v = B ] && E=$EB
+    echo "$v $("$LB" --target raftlock --endpoints "$E" --scenario "$NAME" --clients "$CLIENTS" \
+      --duration "$DUR" --warmup 0.5 2>/dev/null | tail -1)"
+  done
+done | python3 -c '
+import json, statistics, sys
+runs = {"A": [], "B": []}
+for line in sys.stdin:
+    tag, _, rest = line.partition(" ")
+    d = json.loads(rest)
+    runs[tag].append({"rate": d.get("cycles_per_s") or d.get("handoffs_per_s"),
+                      "p50_ms": (d.get("cycle_ms") or d.get("acquire_ms") or {}).get("p50")})
+    print(tag, runs[tag][-1], flush=True)
+for k in ("rate", "p50_ms"):
+    pairs = [(a[k], b[k]) for a, b in zip(runs["A"], runs["B"]) if a[k] and b[k]]
+    if not pairs:
+        continue
+    ratios = [b / a for a, b in pairs]
+    print("%-6s A median %.3f  B median %.3f  B/A per pair: median %.3f (min %.3f, max %.3f, %d pairs)" % (
+        k, statistics.median(a for a, _ in pairs), statistics.median(b for _, b in pairs),
+        statistics.median(ratios), min(ratios), max(ratios), len(pairs)))
+'
