@@ -13,12 +13,14 @@
 #       [--scenario contended:16|uncontended:64|single] [--on all|leader|follower] \
 #       [--pairs 8] [--duration 3] [--lockbench build/tests/bench/lockbench]
 #
-# Clusters live in a temporary directory and are stopped by pid on exit.
+# Each side is a scripts/cluster.sh cluster in a temporary directory, stopped
+# by pid on exit.
 set -euo pipefail
 
 A=""; B=""; AFLAGS=""; BFLAGS=""; AENV="RAFTLOCK_PAIR=A"; BENV="RAFTLOCK_PAIR=B"
 SC="contended:16"; ON="all"; PAIRS=8; DUR=3
-LB="$(cd "$(dirname "$0")/.." && pwd)/build/tests/bench/lockbench"
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LB="$ROOT/build/tests/bench/lockbench"
 BASE=${BENCH_PAIR_PORT:-19500}
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -42,29 +44,22 @@ done
 case "$ON" in all|leader|follower) ;; *) echo "bench-pair.sh: --on all|leader|follower" >&2; exit 2 ;; esac
 
 DIR=$(mktemp -d /tmp/raftlock-pair.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$DIR"; }
+cluster() {  # tag http_base start|stop binary env flags: one scripts/cluster.sh per side
+  local tag=$1 http=$2 cmd=$3 bin=$4 envs=$5 flags=$6
+  # shellcheck disable=SC2086  # envs and flags are word lists
+  env $envs RAFTLOCKD="$bin" "$ROOT/scripts/cluster.sh" "$cmd" --nodes 3 --http-port $((http + 1)) \
+    --peer-port $((http + 101)) --dir "$DIR/$tag" -- --log-level warn $flags >/dev/null
+}
+cleanup() {
+  cluster A "$BASE" stop "$A" "" "" || true
+  cluster B $((BASE + 200)) stop "$B" "" "" || true
+  rm -rf "$DIR"
+}
 trap cleanup EXIT
 
-start() {  # tag binary flags env http_base
-  local tag=$1 bin=$2 flags=$3 envs=$4 http=$5 peer=$(($5 + 100))
-  local ic="1=127.0.0.1:$((peer + 1)),2=127.0.0.1:$((peer + 2)),3=127.0.0.1:$((peer + 3))"
-  for i in 1 2 3; do
-    # shellcheck disable=SC2086  # flags and envs are word lists
-    env $envs "$bin" --id $i --data-dir "$DIR/$tag$i" --listen-http 127.0.0.1:$((http + i)) \
-      --listen-peer 127.0.0.1:$((peer + i)) --initial-cluster "$ic" --log-level warn $flags \
-      >"$DIR/$tag$i.log" 2>&1 &
-    PIDS+=($!)
-  done
-}
-
-endpoints() {  # http_base -> the endpoints --on asks for
-  local http=$1 leader=""
-  for _ in $(seq 50); do
-    leader=$(curl -s "127.0.0.1:$((http + 1))/v1/cluster/leader" | grep -o '"id":[0-9]*' | head -1 | cut -d: -f2 || true)
-    [ -n "$leader" ] && break
-    sleep 0.2
-  done
+endpoints() {  # http_base -> the endpoints --on asks for (cluster.sh waited for a leader)
+  local http=$1 leader
+  leader=$(curl -s "127.0.0.1:$((http + 1))/v1/cluster/leader" | grep -o '"id":[0-9]*' | head -1 | cut -d: -f2)
   [ -n "$leader" ] || { echo "bench-pair.sh: no leader on $((http + 1))" >&2; exit 1; }
   case "$ON" in
     leader) echo "127.0.0.1:$((http + leader))" ;;
@@ -73,8 +68,8 @@ endpoints() {  # http_base -> the endpoints --on asks for
   esac
 }
 
-start A "$A" "$AFLAGS" "$AENV" "$BASE"
-start B "$B" "$BFLAGS" "$BENV" $((BASE + 200))
+cluster A "$BASE" start "$A" "$AENV" "$AFLAGS"
+cluster B $((BASE + 200)) start "$B" "$BENV" "$BFLAGS"
 EA=$(endpoints "$BASE")
 EB=$(endpoints $((BASE + 200)))
 NAME=${SC%%:*}

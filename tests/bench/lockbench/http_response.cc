@@ -1,5 +1,8 @@
 #include "http_response.h"
 
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/rfc7230.hpp>
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <utility>
@@ -7,22 +10,12 @@
 namespace raftlock::bench {
 namespace {
 
+namespace beast = boost::beast;
+namespace http = beast::http;
+
 using Outcome = ParsedResponse::Outcome;
 
 constexpr std::string_view kCrlf = "\r\n";
-
-char ascii_lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-// Header names and tokens compare without case, in ASCII (no locale).
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
@@ -32,35 +25,32 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+beast::string_view bsv(std::string_view s) {  // Boost 1.74's string_view is not std's
+  return {s.data(), s.size()};
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return beast::iequals(bsv(a), bsv(b));
+}
+
 // Whether the comma-separated list `value` holds `token` (any case).
 bool has_token(std::string_view value, std::string_view token) {
-  while (!value.empty()) {
-    const std::size_t comma = value.find(',');
-    if (iequals(trim(value.substr(0, comma)), token)) return true;
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return false;
+  return http::token_list(bsv(value)).exists(bsv(token));
 }
 
 // Whether the last coding of the list `value` is chunked.
 bool last_token_is_chunked(std::string_view value) {
-  const std::size_t comma = value.rfind(',');
-  return iequals(trim(comma == std::string_view::npos ? value : value.substr(comma + 1)),
-                 "chunked");
+  beast::string_view last;
+  for (const beast::string_view t : http::token_list(bsv(value)))
+    last = t;
+  return beast::iequals(last, "chunked");
 }
 
-std::optional<std::uint64_t> parse_digits(std::string_view s, int base) {
-  if (s.empty() || s.size() > 15) return std::nullopt;
+// The whole of `s` as an unsigned number (no sign, no prefix, no overflow).
+std::optional<std::uint64_t> parse_number(std::string_view s, int base) {
   std::uint64_t v = 0;
-  for (const char c : s) {
-    int d = -1;
-    if (c >= '0' && c <= '9') d = c - '0';
-    if (base == 16 && c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    if (base == 16 && c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    if (d < 0) return std::nullopt;
-    v = v * static_cast<std::uint64_t>(base) + static_cast<std::uint64_t>(d);
-  }
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
   return v;
 }
 
@@ -81,7 +71,7 @@ ParsedResponse read_chunked(std::string_view data, std::size_t at, bool eof, Par
     }
     std::string_view size_line = data.substr(at, eol - at);
     size_line = trim(size_line.substr(0, size_line.find(';')));  // chunk extensions
-    const std::optional<std::uint64_t> size = parse_digits(size_line, 16);
+    const std::optional<std::uint64_t> size = parse_number(size_line, 16);
     if (!size) return malformed("bad chunk size");
     if (*size > kMaxResponseBodyBytes - r.body.size()) return malformed("response body too large");
     at = eol + 2;
@@ -133,7 +123,7 @@ ParsedResponse parse_response(std::string_view data, bool eof) {
       (status_line[7] != '0' && status_line[7] != '1') || status_line[8] != ' ' ||
       (status_line.size() > 12 && status_line[12] != ' '))
     return malformed("bad status line");
-  const std::optional<std::uint64_t> code = parse_digits(status_line.substr(9, 3), 10);
+  const std::optional<std::uint64_t> code = parse_number(status_line.substr(9, 3), 10);
   if (!code || *code < 100) return malformed("bad status code");
   r.status = static_cast<unsigned>(*code);
   r.keep_alive = status_line[7] == '1';  // HTTP/1.0 closes unless told otherwise
@@ -152,7 +142,7 @@ ParsedResponse parse_response(std::string_view data, bool eof) {
     if (name.find_first_of(" \t") != std::string_view::npos) return malformed("bad header name");
     const std::string_view value = trim(line.substr(colon + 1));
     if (iequals(name, "content-length")) {
-      const std::optional<std::uint64_t> n = parse_digits(value, 10);
+      const std::optional<std::uint64_t> n = parse_number(value, 10);
       if (!n || (length && *length != *n)) return malformed("bad Content-Length");
       length = n;
     } else if (iequals(name, "transfer-encoding")) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <charconv>
 
 namespace asio = boost::asio;
 
@@ -44,11 +45,10 @@ std::uint64_t fencing_token_of(const HttpResponse& r, std::string_view what) {
   // The first key of a top-level object: nothing nested can be mistaken for it.
   constexpr std::string_view key = "{\"fencing_token\":";
   if (std::string_view(r.body).substr(0, key.size()) == key) {
+    const char* end = r.body.data() + r.body.size();
     std::uint64_t v = 0;
-    std::size_t i = key.size(), digits = 0;
-    for (; i < r.body.size() && r.body[i] >= '0' && r.body[i] <= '9' && digits < 19; ++i, ++digits)
-      v = v * 10 + static_cast<std::uint64_t>(r.body[i] - '0');
-    if (digits > 0 && i < r.body.size() && (r.body[i] == ',' || r.body[i] == '}')) return v;
+    const auto [p, ec] = std::from_chars(r.body.data() + key.size(), end, v);
+    if (ec == std::errc() && p != end && (*p == ',' || *p == '}')) return v;
   }
   const nlohmann::json d = parse_body(r, what);
   const auto it = d.is_object() ? d.find("fencing_token") : d.end();
