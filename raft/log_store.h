@@ -68,6 +68,11 @@ class WriteSyncer {
   virtual ~WriteSyncer() = default;
   // A failure is fatal for the node, as a failed LogStore::write is.
   virtual Status sync() = 0;
+  // Starts writing what the store wrote so far to the disk, without waiting
+  // and without making it durable (the next sync() does): by the time a sync
+  // thread gets to run, the data is on its way and the sync waits only for
+  // the disk's flush. Best effort.
+  virtual void start() {}
 };
 
 class LogStore : public LogView {

@@ -8,7 +8,8 @@
 // two or more threads a second sync starts while the first still runs: the
 // disk serves concurrent flushes, and a write need not wait for a flush that
 // began before it was made. When a sync ends, `done(n)` runs on the
-// io_context: every write up to n is durable. A failed sync aborts the
+// io_context: every write up to n is durable. A write made while no sync
+// runs is handed to the disk at once (WriteSyncer::start). A failed sync aborts the
 // process at once, on the sync thread (STYLE.md: never retry an fsync).
 #pragma once
 
@@ -52,6 +53,7 @@ class SyncWorkers {
   std::condition_variable cv_;
   std::uint64_t requested_ = 0;  // highest write asked for
   std::uint64_t started_ = 0;    // highest write a sync has started for
+  int running_ = 0;              // syncs in progress
   bool stop_ = false;
   std::vector<std::thread> threads_;
 };

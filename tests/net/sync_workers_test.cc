@@ -36,6 +36,7 @@ class FakeSyncer final : public WriteSyncer {
     --running_;
     return Status::ok();
   }
+  void start() override { ++starts_; }
   void open() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -44,6 +45,7 @@ class FakeSyncer final : public WriteSyncer {
     cv_.notify_all();
   }
   std::atomic<int> calls_{0};
+  std::atomic<int> starts_{0};
   std::atomic<int> running_{0};
   std::atomic<int> max_running_{0};
 
@@ -122,6 +124,32 @@ TEST_CASE("sync workers: one thread; a request already covered starts nothing") 
   io.restart();
   io.run_for(20ms);
   CHECK(syncer->calls_.load() == 1);
+  CHECK(durable == 3);
+}
+
+TEST_CASE("sync workers: a write made while no sync runs goes to the disk at once, not while one runs") {
+  boost::asio::io_context io;
+  auto syncer = std::make_shared<FakeSyncer>(0ms, true);
+  std::uint64_t durable = 0;
+  int dones = 0;
+  SyncWorkers workers(io, syncer, 2, [&](std::uint64_t through) {
+    durable = std::max(durable, through);
+    ++dones;
+  });
+  workers.request(1);
+  CHECK(syncer->starts_.load() == 1);  // in request(), before any thread runs
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (syncer->calls_.load() < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  workers.request(2);  // sync 1 runs: the sync for write 2 writes it
+  CHECK(syncer->starts_.load() == 1);
+  syncer->open();
+  run_until(io, [&] { return durable == 2 && dones == syncer->calls_.load(); });
+  CHECK(durable == 2);
+  workers.request(3);  // every sync has ended
+  CHECK(syncer->starts_.load() == 2);
+  run_until(io, [&] { return durable == 3; });
   CHECK(durable == 3);
 }
 
