@@ -70,9 +70,10 @@ class WriteSyncer {
   virtual Status sync() = 0;
   // Starts writing what the store wrote so far to the disk, without waiting
   // and without making it durable (the next sync() does): by the time a sync
-  // thread gets to run, the data is on its way and the sync waits only for
-  // the disk's flush. Best effort.
-  virtual void start() {}
+  // thread gets to run, the data is on its way and the sync waits mostly for
+  // the disk's flush. Best effort: never a substitute for sync(). Runs on the
+  // caller's thread, possibly while another thread is in sync().
+  virtual void start() noexcept {}
 };
 
 class LogStore : public LogView {

@@ -36,8 +36,9 @@ void SyncWorkers::request(std::uint64_t through) {
   }
   // A sync thread that has to be woken starts its sync tens of microseconds
   // later on a busy machine: the disk writes the data meanwhile, and the sync
-  // waits only for the flush. While syncs run, the next one covers the writes
-  // made meanwhile in one go, so this is left to it.
+  // waits mostly for the flush. Started before the wake-up, so the write is
+  // under way whichever thread runs first. While syncs run, the next one
+  // covers the writes made meanwhile in one go, so this is left to it.
   if (idle) syncer_->start();
   cv_.notify_one();
 }

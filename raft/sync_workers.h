@@ -9,8 +9,9 @@
 // disk serves concurrent flushes, and a write need not wait for a flush that
 // began before it was made. When a sync ends, `done(n)` runs on the
 // io_context: every write up to n is durable. A write made while no sync
-// runs is handed to the disk at once (WriteSyncer::start). A failed sync aborts the
-// process at once, on the sync thread (STYLE.md: never retry an fsync).
+// runs is handed to the disk at once (WriteSyncer::start). A failed sync
+// aborts the process at once, on the sync thread (STYLE.md: never retry an
+// fsync).
 #pragma once
 
 #include <boost/asio/io_context.hpp>

@@ -24,10 +24,17 @@ WalSyncer::~WalSyncer() {
   ::close(fd_);
 }
 
-void WalSyncer::start() {
+void WalSyncer::start() noexcept {
+#if defined(__linux__)
   // SYNC_FILE_RANGE_WRITE queues the file's dirty pages for writing and
-  // returns; a failure here is seen again by the fdatasync of sync().
+  // returns. It waits for nothing, so it consumes no write-back error of this
+  // descriptor: a failed write is still reported by the fdatasync of sync().
+  // Never add a SYNC_FILE_RANGE_WAIT_* flag here while the result is ignored:
+  // the error would be reported here and lost, and that fdatasync would then
+  // succeed without the data. Where the file system does nothing with it
+  // (tmpfs, some network or overlay file systems), sync() does all the work.
   (void)::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
 }
 
 Status WalSyncer::sync() {

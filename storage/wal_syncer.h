@@ -42,7 +42,7 @@ class WalSyncer final : public raft::WriteSyncer {
   WalSyncer& operator=(const WalSyncer&) = delete;
 
   Status sync() override;
-  void start() override;
+  void start() noexcept override;
 
  private:
   WalSyncer(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
